@@ -1,0 +1,268 @@
+'use strict';
+
+/**
+ * ThreadPool: the public face of the native pool (`src/pool/`). It validates every argument,
+ * stages plain-ArrayBuffer views through shared memory, wires AbortSignals, and settles the
+ * promises when the native side reports completions.
+ * @module native-parallel/lib/thread-pool
+ */
+
+const os = require('node:os');
+const { types } = require('node:util');
+const errors = require('./errors');
+const { loadNative } = require('./native');
+const { specs, internalSpecs, kernelNames } = require('./kernels');
+const { PoolStats } = require('./pool-stats');
+const { validateObject, validateInteger, validateAbortSignal, isShareable, overlaps } = require('./validate');
+
+const OUTCOME_OK = 0;
+const OUTCOME_CANCELLED = 1;
+const FIELDS = 5;
+const kInternalRun = Symbol('native-parallel.internalRun');
+const asyncDispose = Symbol.asyncDispose ?? Symbol.for('nodejs.asyncDispose');
+
+/** @param {ArrayBufferView} view */
+function sharedCopyOf(view) {
+  const Ctor = types.isUint8ClampedArray(view)
+    ? Uint8ClampedArray
+    : types.isUint32Array(view)
+      ? Uint32Array
+      : types.isFloat64Array(view)
+        ? Float64Array
+        : Uint8Array;
+  return new Ctor(new SharedArrayBuffer(view.byteLength));
+}
+
+/**
+ * @typedef {object} ThreadPoolOptions
+ * @property {number} [threads] pool threads (default: `os.availableParallelism()`)
+ * @property {number | 'auto'} [maxQueue] tasks that may wait beyond one per thread
+ *   (default Infinity; `'auto'` is threads squared, as in Piscina)
+ */
+
+class ThreadPool {
+  /** Names of the kernels `run` accepts. */
+  static get kernels() {
+    return kernelNames;
+  }
+
+  #native;
+  #threads;
+  #kernelIds;
+  /** @type {Map<number, any>} */
+  #pending = new Map();
+  #stats = new PoolStats();
+  #destroyed = false;
+  /** @type {Promise<void> | null} */
+  #destroying = null;
+  /** @type {(() => void) | null} */
+  #destroyed_resolve = null;
+
+  /** @param {ThreadPoolOptions} [options] */
+  constructor(options = {}) {
+    validateObject(options, 'options');
+    const threads =
+      options.threads === undefined ? os.availableParallelism() : validateInteger(options.threads, 'options.threads', 1, 1024);
+    let maxQueue = options.maxQueue === undefined ? Infinity : options.maxQueue;
+    if (maxQueue === 'auto') maxQueue = threads * threads;
+    else if (maxQueue !== Infinity) maxQueue = validateInteger(maxQueue, 'options.maxQueue', 0, Number.MAX_SAFE_INTEGER);
+    const native = loadNative('ThreadPool');
+    this.#threads = threads;
+    this.#kernelIds = new Map(native.NativePool.kernelNames().map((name, id) => [name, id]));
+    this.#native = new native.NativePool(threads, maxQueue, (batch, messages) => this.#onComplete(batch, messages));
+  }
+
+  /** Number of pool threads. */
+  get threads() {
+    return this.#threads;
+  }
+
+  /**
+   * Runs a kernel. Views over SharedArrayBuffer (or SharedMemory) are worked on in place; views
+   * over a plain ArrayBuffer are copied in and out.
+   * @param {string} kernel one of `ThreadPool.kernels`
+   * @param {object} [input] the kernel's input (see the README)
+   * @param {{ signal?: AbortSignal }} [options]
+   * @returns {Promise<any>}
+   */
+  run(kernel, input, options = undefined) {
+    if (typeof kernel !== 'string') return Promise.reject(errors.invalidArgType('kernel', 'of type string', kernel));
+    const spec = Object.hasOwn(specs, kernel) ? specs[kernel] : undefined;
+    if (spec === undefined) return Promise.reject(errors.unknownKernel(kernel, kernelNames));
+    return this.#submit(kernel, spec, input, options);
+  }
+
+  /** Test hook: runs an internal kernel (see lib/internal/testing.js). */
+  [kInternalRun](kernel, input) {
+    return this.#submit(kernel, internalSpecs[kernel], input, undefined);
+  }
+
+  #submit(kernel, spec, input, options) {
+    let signal;
+    let prepared;
+    try {
+      if (options !== undefined) signal = validateAbortSignal(validateObject(options, 'options').signal, 'options.signal');
+      if (this.#destroyed) throw errors.poolDestroyed();
+      prepared = spec.prepare(input);
+      checkOverlaps(prepared.views);
+    } catch (err) {
+      return Promise.reject(err);
+    }
+    if (signal?.aborted) return Promise.reject(new errors.AbortError(undefined, { cause: signal.reason }));
+
+    const nativeViews = [];
+    const copyBack = [];
+    for (const { view, mode } of prepared.views) {
+      if (isShareable(view)) {
+        nativeViews.push(view);
+        continue;
+      }
+      const copy = sharedCopyOf(view);
+      if (mode !== 'out') copy.set(view);
+      nativeViews.push(copy);
+      if (mode !== 'in') copyBack.push(view, copy);
+    }
+
+    let id;
+    try {
+      id = this.#native.submit(this.#kernelIds.get(kernel), new Float64Array(prepared.params), nativeViews);
+    } catch (err) {
+      return Promise.reject(err);
+    }
+    return new Promise((resolve, reject) => {
+      const task = { resolve, reject, prepared, nativeViews, copyBack, signal, onAbort: null };
+      if (signal) {
+        task.onAbort = () => this.#abort(id, task);
+        signal.addEventListener('abort', task.onAbort, { once: true });
+      }
+      this.#pending.set(id, task);
+    });
+  }
+
+  #abort(id, task) {
+    if (this.#pending.get(id) !== task) return;
+    if (this.#native.cancel(id)) {
+      // It had not started: it never will, and native code will not report it.
+      this.#pending.delete(id);
+      this.#stats.record('cancelled');
+      task.reject(new errors.AbortError(undefined, { cause: task.signal.reason }));
+      this.#maybeFinishDestroy();
+    }
+    // Running: the kernel sees its cancel flag within ~1 ms and is reported as cancelled.
+  }
+
+  #onComplete(batch, messages) {
+    for (let i = 0; i < batch.length / FIELDS; i++) {
+      const at = i * FIELDS;
+      const id = batch[at];
+      const task = this.#pending.get(id);
+      if (task === undefined) continue;
+      this.#pending.delete(id);
+      if (task.onAbort) task.signal.removeEventListener('abort', task.onAbort);
+      const outcome = batch[at + 1];
+      const runMs = batch[at + 3];
+      const waitMs = batch[at + 4];
+      try {
+        if (outcome === OUTCOME_OK) {
+          this.#stats.record('ok', runMs, waitMs);
+          task.resolve(finish(task, batch[at + 2]));
+        } else if (outcome === OUTCOME_CANCELLED) {
+          this.#stats.record('cancelled', runMs, waitMs);
+          task.reject(
+            this.#destroyed && !task.signal?.aborted
+              ? errors.poolDestroyed()
+              : new errors.AbortError(undefined, { cause: task.signal?.reason }),
+          );
+        } else {
+          this.#stats.record('failed', runMs, waitMs);
+          task.reject(errors.nativePanic(messages[i] ?? 'unknown panic'));
+        }
+      } catch (err) {
+        task.reject(err);
+      }
+    }
+    this.#maybeFinishDestroy();
+  }
+
+  /**
+   * Counters and timings (milliseconds).
+   * @returns {import('../index').ThreadPoolStats}
+   */
+  stats() {
+    const [queued, running, busyMs, aliveMs] = this.#destroyed && this.#destroying === null ? [0, 0, 0, 1] : this.#native.counters();
+    const s = this.#stats;
+    return {
+      threads: this.#threads,
+      queued,
+      running,
+      completed: s.completed,
+      failed: s.failed,
+      cancelled: s.cancelled,
+      utilization: aliveMs > 0 ? Math.min(1, busyMs / (aliveMs * this.#threads)) : 0,
+      runTime: s.runTime.summary(),
+      waitTime: s.waitTime.summary(),
+    };
+  }
+
+  /**
+   * Stops the pool: queued tasks reject with ERR_POOL_DESTROYED at once; running ones are
+   * cancelled (or finish first). Resolves when every thread is idle and released.
+   * @returns {Promise<void>}
+   */
+  destroy() {
+    if (this.#destroying) return this.#destroying;
+    this.#destroyed = true;
+    this.#destroying = new Promise((resolve) => {
+      this.#destroyed_resolve = resolve;
+    });
+    for (const id of this.#native.cancelAll()) {
+      const task = this.#pending.get(id);
+      if (task === undefined) continue;
+      this.#pending.delete(id);
+      if (task.onAbort) task.signal.removeEventListener('abort', task.onAbort);
+      this.#stats.record('cancelled');
+      task.reject(errors.poolDestroyed());
+    }
+    this.#maybeFinishDestroy();
+    return this.#destroying;
+  }
+
+  [asyncDispose]() {
+    return this.destroy();
+  }
+
+  #maybeFinishDestroy() {
+    if (!this.#destroyed || this.#pending.size > 0 || this.#destroyed_resolve === null) return;
+    this.#native.close();
+    const resolve = this.#destroyed_resolve;
+    this.#destroyed_resolve = null;
+    resolve();
+  }
+}
+
+/** Copies staged outputs back and builds the task's result. */
+function finish(task, value) {
+  const { copyBack } = task;
+  for (let i = 0; i < copyBack.length; i += 2) {
+    const target = copyBack[i];
+    if (target.byteLength === 0 && copyBack[i + 1].byteLength !== 0) {
+      throw errors.invalidState('An output array was detached while its task ran; the result was discarded');
+    }
+    target.set(copyBack[i + 1]);
+  }
+  return task.prepared.result(value);
+}
+
+/** Outputs must not share memory with any other view of the same task. */
+function checkOverlaps(views) {
+  for (let i = 0; i < views.length; i++) {
+    if (views[i].mode === 'in') continue;
+    for (let j = 0; j < views.length; j++) {
+      if (i !== j && overlaps(views[i].view, views[j].view)) {
+        throw errors.invalidArgValue(`input.${views[i].name}`, views[i].view, `must not overlap input.${views[j].name}`);
+      }
+    }
+  }
+}
+
+module.exports = { ThreadPool, kInternalRun };

@@ -1,0 +1,54 @@
+#!/usr/bin/env bash
+# Packs the package and installs the tarball into throwaway projects:
+#  1. as published (prebuilt linux-x64-gnu binary inside), with no Rust toolchain on PATH and
+#     dependency install scripts blocked (npm's default);
+#  2. with the prebuilt binary removed, install scripts allowed: it must build from source.
+# Each project requires the package (CommonJS and ESM) and runs a task.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+root=$PWD
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+
+tarball=$(npm pack --silent --pack-destination "$work" | tail -n 1)
+echo "packed $tarball ($(du -h "$work/$tarball" | cut -f1))"
+
+smoke='
+const assert = require("node:assert");
+const { ThreadPool } = require("native-parallel");
+const reference = require("native-parallel/reference");
+(async () => {
+  const pool = new ThreadPool({ threads: 2 });
+  const w = 33, h = 17;
+  const out = new Uint32Array(new SharedArrayBuffer(w * h * 4));
+  await pool.run("mandelbrot", { width: w, height: h, maxIterations: 100, out });
+  const expected = reference.mandelbrot({ width: w, height: h, maxIterations: 100, out: new Uint32Array(w * h) });
+  assert.deepStrictEqual(Array.from(out), Array.from(expected));
+  assert.deepStrictEqual(await pool.run("primes", { limit: 1000 }), { count: 168 });
+  await pool.destroy();
+  const esm = await import("native-parallel");
+  assert.strictEqual(esm.ThreadPool, ThreadPool);
+  console.log("smoke ok");
+})().catch((e) => { console.error(e); process.exit(1); });
+'
+
+new_project() {
+  local dir=$1
+  mkdir -p "$dir"
+  (cd "$dir" && npm init -y >/dev/null)
+}
+
+echo "== 1. prebuilt binary, no Rust toolchain"
+new_project "$work/prebuilt"
+clean_path=$(echo "$PATH" | tr ':' '\n' | grep -v -e '\.cargo' -e 'rustup' | paste -sd:)
+(cd "$work/prebuilt" && PATH=$clean_path CARGO=/nonexistent npm install --no-audit --no-fund "$work/$tarball" && PATH=$clean_path node -e "$smoke")
+
+echo "== 2. no prebuilt binary: builds from source"
+mkdir -p "$work/unpacked" && tar -xzf "$work/$tarball" -C "$work/unpacked"
+rm "$work/unpacked/package/"*.node
+source_tarball=$(cd "$work/unpacked/package" && npm pack --silent --pack-destination "$work/src-pack" 2>/dev/null | tail -n 1 || true)
+if [ -z "$source_tarball" ]; then mkdir -p "$work/src-pack"; source_tarball=$(cd "$work/unpacked/package" && npm pack --silent --pack-destination "$work/src-pack" | tail -n 1); fi
+new_project "$work/source"
+(cd "$work/source" && CARGO_TARGET_DIR="$root/target/pack-test" npm install --no-audit --no-fund --allow-scripts=native-parallel "$work/src-pack/$source_tarball" && node -e "$smoke")
+ls "$work/source/node_modules/native-parallel/"*.node
+echo "pack test ok"

@@ -1,0 +1,168 @@
+//! Compute kernels and the registry that maps their names to them.
+//!
+//! Every kernel lives in its own file and exposes a `prepare` function with the signature of
+//! [`Prepare`]: it checks the numeric parameters and typed-array views it was given (the JS
+//! facade has already validated them; this is the second line of defence, so nothing can make a
+//! kernel read or write out of bounds) and returns a [`Job`] that a pool thread runs.
+//! Adding a kernel is one file plus one line in [`REGISTRY`].
+
+use std::sync::atomic::{AtomicBool, Ordering};
+
+pub mod view;
+
+mod blur;
+mod histogram;
+mod mandelbrot;
+mod matmul;
+mod noop;
+mod primes;
+mod sha256;
+mod sort;
+mod spin;
+mod testing;
+
+pub use blur::blur;
+pub use histogram::histogram;
+pub use mandelbrot::{mandelbrot, MandelbrotParams};
+pub use matmul::matmul;
+pub use primes::count_primes;
+pub use sha256::sha256_chunks;
+pub use sort::sort_like_js;
+pub use view::{Elem, ElemKind, RawView, SharedSlice};
+
+/// Returned by a kernel that saw its cancel flag set.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Cancelled;
+
+/// What a kernel can see of the task running it: its cancel flag.
+#[derive(Debug, Clone, Copy)]
+pub struct Ctx<'a> {
+    cancel: &'a AtomicBool,
+}
+
+impl<'a> Ctx<'a> {
+    pub fn new(cancel: &'a AtomicBool) -> Self {
+        Self { cancel }
+    }
+
+    /// Kernels call this at least every ~1 ms of work.
+    #[inline]
+    pub fn check(&self) -> Result<(), Cancelled> {
+        if self.cancel.load(Ordering::Relaxed) {
+            Err(Cancelled)
+        } else {
+            Ok(())
+        }
+    }
+}
+
+/// A prepared kernel invocation, ready to run on a pool thread.
+pub trait Job: Send {
+    /// Runs the kernel. The returned number is the kernel's scalar result (for example the
+    /// prime count); kernels that write an output array return 0.
+    fn run(&mut self, ctx: &Ctx<'_>) -> Result<f64, Cancelled>;
+}
+
+/// Checks a kernel's arguments and builds its job.
+pub type Prepare = fn(&Params<'_>, Vec<RawView>) -> Result<Box<dyn Job>, String>;
+
+/// Every kernel by name. Names starting with `__` are internal (tests only).
+pub const REGISTRY: &[(&str, Prepare)] = &[
+    ("noop", noop::prepare),
+    ("spin", spin::prepare),
+    ("mandelbrot", mandelbrot::prepare),
+    ("matmul", matmul::prepare),
+    ("sha256", sha256::prepare),
+    ("blur", blur::prepare),
+    ("histogram", histogram::prepare),
+    ("sort", sort::prepare),
+    ("primes", primes::prepare),
+    ("__panic", testing::prepare_panic),
+];
+
+/// Looks a kernel up by its index in [`REGISTRY`] and prepares a job.
+pub fn prepare(kernel: usize, params: &[f64], views: Vec<RawView>) -> Result<Box<dyn Job>, String> {
+    let (name, prepare) = REGISTRY
+        .get(kernel)
+        .ok_or_else(|| format!("unknown kernel #{kernel}"))?;
+    prepare(
+        &Params {
+            kernel: name,
+            values: params,
+        },
+        views,
+    )
+}
+
+/// Numeric kernel parameters, read by position with range checks.
+#[derive(Debug)]
+pub struct Params<'a> {
+    kernel: &'a str,
+    values: &'a [f64],
+}
+
+impl<'a> Params<'a> {
+    pub fn new(kernel: &'a str, values: &'a [f64]) -> Self {
+        Self { kernel, values }
+    }
+
+    /// A finite number.
+    pub fn f64(&self, index: usize, name: &str) -> Result<f64, String> {
+        match self.values.get(index) {
+            Some(v) if v.is_finite() => Ok(*v),
+            Some(v) => Err(format!(
+                "{}: {name} must be a finite number, got {v}",
+                self.kernel
+            )),
+            None => Err(format!("{}: {name} is missing", self.kernel)),
+        }
+    }
+
+    /// An integer in `0..=max`.
+    pub fn usize(&self, index: usize, name: &str, max: usize) -> Result<usize, String> {
+        let v = self.f64(index, name)?;
+        if v < 0.0 || v.fract() != 0.0 || v > max as f64 {
+            return Err(format!(
+                "{}: {name} must be an integer from 0 to {max}, got {v}",
+                self.kernel
+            ));
+        }
+        Ok(v as usize)
+    }
+}
+
+/// Takes exactly `N` views from a kernel's arguments.
+pub fn take_views<const N: usize>(
+    kernel: &str,
+    views: Vec<RawView>,
+) -> Result<[RawView; N], String> {
+    let got = views.len();
+    views
+        .try_into()
+        .map_err(|_| format!("{kernel}: expected {N} typed arrays, got {got}"))
+}
+
+/// Fails when an output view shares bytes with an input view.
+pub fn ensure_disjoint(
+    kernel: &str,
+    out: &RawView,
+    inputs: &[(&str, &RawView)],
+) -> Result<(), String> {
+    for (name, input) in inputs {
+        if out.overlaps(input) {
+            return Err(format!("{kernel}: out must not overlap {name}"));
+        }
+    }
+    Ok(())
+}
+
+/// Fails unless a view has exactly `want` elements.
+pub fn ensure_len(kernel: &str, name: &str, view: &RawView, want: usize) -> Result<(), String> {
+    if view.len() != want {
+        return Err(format!(
+            "{kernel}: {name} must have {want} elements, got {}",
+            view.len()
+        ));
+    }
+    Ok(())
+}

@@ -1,0 +1,392 @@
+//! ThreadPool: runs kernels on the project's own rayon pool and reports completions to JS.
+//!
+//! Flow: `submit` (JS thread) checks the kernel's arguments, registers a [`task::TaskCtl`] and
+//! spawns a rayon job; the job runs the kernel under `catch_unwind` and pushes a completion on
+//! a lock-free queue; the [`notifier::Notifier`] wakes the JS thread once per burst, and the
+//! drain hands the batch to the JavaScript facade, which settles the promises.
+//! See `README.md` in this folder for the life of a task and the shutdown rules.
+
+mod notifier;
+mod task;
+
+use std::collections::HashMap;
+use std::ffi::c_void;
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::{Duration, Instant};
+
+use crossbeam::queue::SegQueue;
+use napi::bindgen_prelude::{Function, Unknown};
+use napi::CleanupEnvHook;
+use napi::{sys, Env, JsValue};
+use napi_derive::napi;
+
+use crate::kernels::{self, RawView};
+use crate::napi_util::{check, throw, ErrorKind};
+use notifier::Notifier;
+use task::{Completion, TaskCtl};
+
+/// How long an exiting Worker waits for running kernels to notice their cancel flag.
+const TEARDOWN_WAIT: Duration = Duration::from_secs(30);
+
+/// State shared by the JS thread and the pool threads.
+#[derive(Debug)]
+pub(crate) struct Shared {
+    completions: SegQueue<Completion>,
+    queued: AtomicUsize,
+    running: AtomicUsize,
+    busy_ns: AtomicU64,
+    notifier: Notifier,
+    /// Tasks submitted and not yet reported. Touched on the JS thread only; the mutex is
+    /// uncontended and exists so `Shared` can be shared with pool threads.
+    tasks: Mutex<HashMap<u32, Arc<TaskCtl>>>,
+}
+
+impl Shared {
+    fn tasks(&self) -> MutexGuard<'_, HashMap<u32, Arc<TaskCtl>>> {
+        self.tasks.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Cancels every task; returns the ids of those that had not started. Queued tasks are all
+    /// dropped before any running one is flagged, so a thread freed by a cancelled kernel can
+    /// never pick up a task that was queued when this was called.
+    fn cancel_all(&self) -> Vec<u32> {
+        let mut tasks = self.tasks();
+        let mut dropped = Vec::new();
+        tasks.retain(|id, ctl| {
+            let keep = !ctl.try_drop();
+            if !keep {
+                dropped.push(*id);
+            }
+            keep
+        });
+        for ctl in tasks.values() {
+            ctl.raise_flag();
+        }
+        self.queued.fetch_sub(dropped.len(), Ordering::AcqRel);
+        dropped
+    }
+}
+
+/// The native half of `ThreadPool` (the JS facade in `lib/thread-pool.js` is the public API).
+#[napi]
+pub struct NativePool {
+    shared: Arc<Shared>,
+    pool: Option<rayon::ThreadPool>,
+    threads: usize,
+    max_queue: f64,
+    next_id: u32,
+    created: Instant,
+    cleanup: Option<CleanupEnvHook<Arc<Shared>>>,
+}
+
+impl std::fmt::Debug for NativePool {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("NativePool")
+            .field("threads", &self.threads)
+            .field("max_queue", &self.max_queue)
+            .field("open", &self.pool.is_some())
+            .finish()
+    }
+}
+
+#[napi]
+impl NativePool {
+    /// `threads` pool threads; `maxQueue` tasks may wait beyond those running (may be
+    /// Infinity); `onComplete(batch, messages)` receives completions as a flat array of
+    /// `[id, outcome, value, runMs, waitMs]` records and a parallel array of messages.
+    #[napi(constructor)]
+    pub fn new(
+        env: Env,
+        threads: u32,
+        max_queue: f64,
+        on_complete: Function<'_, Unknown<'_>, ()>,
+    ) -> napi::Result<Self> {
+        if threads == 0 || threads > 1024 {
+            return Err(throw(
+                &env,
+                ErrorKind::Range,
+                "ERR_OUT_OF_RANGE",
+                "threads must be from 1 to 1024",
+            ));
+        }
+        quiet_panics_on_pool_threads();
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(threads as usize)
+            .thread_name(|i| format!("native-parallel-{i}"))
+            .build()
+            .map_err(|e| {
+                throw(
+                    &env,
+                    ErrorKind::Error,
+                    "ERR_NATIVE_POOL",
+                    &format!("could not start threads: {e}"),
+                )
+            })?;
+        let shared = Arc::new(Shared {
+            completions: SegQueue::new(),
+            queued: AtomicUsize::new(0),
+            running: AtomicUsize::new(0),
+            busy_ns: AtomicU64::new(0),
+            notifier: Notifier::new(),
+            tasks: Mutex::new(HashMap::new()),
+        });
+        let owner = Arc::into_raw(shared.clone()) as *mut c_void;
+        // SAFETY: env and the callback are valid for this call; `owner` is a leaked strong
+        // reference to the `Shared` that holds the notifier, given back by `release_shared`.
+        let started = unsafe {
+            shared
+                .notifier
+                .start(&env, on_complete.raw(), owner, release_shared, drain)
+        };
+        if let Err(e) = started {
+            // SAFETY: creation failed, so the reference handed over was not taken.
+            unsafe { release_shared(owner) };
+            return Err(e);
+        }
+        // A Worker that exits mid-task tears its env down: stop and wait for our kernels first,
+        // because the memory they write belongs to that env.
+        let cleanup = env.add_env_cleanup_hook(shared.clone(), |shared| {
+            shared.notifier.mark_closed();
+            shared.cancel_all();
+            let deadline = Instant::now() + TEARDOWN_WAIT;
+            while shared.running.load(Ordering::Acquire) > 0 && Instant::now() < deadline {
+                std::thread::sleep(Duration::from_micros(200));
+            }
+        })?;
+        Ok(Self {
+            shared,
+            pool: Some(pool),
+            threads: threads as usize,
+            max_queue,
+            next_id: 0,
+            created: Instant::now(),
+            cleanup: Some(cleanup),
+        })
+    }
+
+    /// Names of all kernels, in registry order (the index is the kernel id for `submit`).
+    #[napi]
+    pub fn kernel_names() -> Vec<&'static str> {
+        kernels::REGISTRY.iter().map(|(name, _)| *name).collect()
+    }
+
+    /// Queues a kernel run; returns its task id. Throws ERR_QUEUE_FULL, ERR_POOL_DESTROYED or
+    /// ERR_INVALID_ARG_VALUE (arguments the kernel refuses).
+    #[napi]
+    pub fn submit(
+        &mut self,
+        env: Env,
+        kernel: u32,
+        params: &[f64],
+        views: Vec<RawView>,
+    ) -> napi::Result<u32> {
+        let Some(pool) = self.pool.as_ref() else {
+            return Err(throw(
+                &env,
+                ErrorKind::Error,
+                "ERR_POOL_DESTROYED",
+                "the pool has been destroyed",
+            ));
+        };
+        let busy = self.shared.queued.load(Ordering::Acquire)
+            + self.shared.running.load(Ordering::Acquire);
+        if busy as f64 >= self.threads as f64 + self.max_queue {
+            return Err(throw(
+                &env,
+                ErrorKind::Error,
+                "ERR_QUEUE_FULL",
+                "the task queue is full (maxQueue)",
+            ));
+        }
+        let job = kernels::prepare(kernel as usize, params, views)
+            .map_err(|m| throw(&env, ErrorKind::Type, "ERR_INVALID_ARG_VALUE", &m))?;
+        let id = self.next_id;
+        self.next_id = self.next_id.wrapping_add(1);
+        let ctl = Arc::new(TaskCtl::new());
+        {
+            let mut tasks = self.shared.tasks();
+            tasks.insert(id, ctl.clone());
+            if tasks.len() == 1 {
+                self.shared.notifier.set_referenced(&env, true)?;
+            }
+        }
+        self.shared.queued.fetch_add(1, Ordering::AcqRel);
+        let shared = self.shared.clone();
+        pool.spawn_fifo(move || task::execute(&shared, id, ctl, job));
+        Ok(id)
+    }
+
+    /// Cancels a task. Returns true when it had not started (it will never be reported);
+    /// false when it is running (it will be reported, cancelled or finished) or unknown.
+    #[napi]
+    pub fn cancel(&self, env: Env, id: u32) -> napi::Result<bool> {
+        let mut tasks = self.shared.tasks();
+        let Some(ctl) = tasks.get(&id) else {
+            return Ok(false);
+        };
+        if !ctl.cancel() {
+            return Ok(false);
+        }
+        tasks.remove(&id);
+        self.shared.queued.fetch_sub(1, Ordering::AcqRel);
+        if tasks.is_empty() {
+            self.shared.notifier.set_referenced(&env, false)?;
+        }
+        Ok(true)
+    }
+
+    /// Cancels everything; returns the ids of tasks that had not started. Running tasks are
+    /// flagged and reported when they stop.
+    #[napi]
+    pub fn cancel_all(&self, env: Env) -> napi::Result<Vec<u32>> {
+        let dropped = self.shared.cancel_all();
+        if self.shared.tasks().is_empty() {
+            self.shared.notifier.set_referenced(&env, false)?;
+        }
+        Ok(dropped)
+    }
+
+    /// `[queued, running, busyMs, aliveMs]`.
+    #[napi]
+    pub fn counters(&self) -> Vec<f64> {
+        vec![
+            self.shared.queued.load(Ordering::Acquire) as f64,
+            self.shared.running.load(Ordering::Acquire) as f64,
+            self.shared.busy_ns.load(Ordering::Relaxed) as f64 / 1e6,
+            self.created.elapsed().as_secs_f64() * 1e3,
+        ]
+    }
+
+    /// Stops the threads and releases the completion callback. Call once no task is pending.
+    #[napi]
+    pub fn close(&mut self, env: Env) -> napi::Result<()> {
+        self.shared.cancel_all();
+        self.pool.take();
+        self.shared.notifier.release();
+        if let Some(hook) = self.cleanup.take() {
+            env.remove_env_cleanup_hook(hook)?;
+        }
+        Ok(())
+    }
+}
+
+/// A kernel panic becomes a rejected promise carrying the panic message, so the default hook's
+/// report on stderr is noise there. Pool threads stay quiet unless NATIVE_PARALLEL_TRACE_PANICS
+/// is set; every other thread keeps the previous hook.
+fn quiet_panics_on_pool_threads() {
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    ONCE.call_once(|| {
+        if std::env::var_os("NATIVE_PARALLEL_TRACE_PANICS").is_some() {
+            return;
+        }
+        let previous = std::panic::take_hook();
+        std::panic::set_hook(Box::new(move |info| {
+            let on_pool = std::thread::current()
+                .name()
+                .is_some_and(|name| name.starts_with("native-parallel-"));
+            if !on_pool {
+                previous(info);
+            }
+        }));
+    });
+}
+
+/// # Safety
+/// `owner` must come from `Arc::into_raw` of an `Arc<Shared>` and be released only once.
+unsafe fn release_shared(owner: *mut c_void) {
+    // SAFETY: guaranteed by the caller.
+    drop(unsafe { Arc::from_raw(owner as *const Shared) });
+}
+
+/// Hands queued completions to the JavaScript callback (runs on the JS thread).
+///
+/// # Safety
+/// `owner` must be the leaked `Arc<Shared>` given to `Notifier::start`, still alive;
+/// `env`/`callback` come from napi (either may be null while the env is torn down).
+unsafe fn drain(env: sys::napi_env, callback: sys::napi_value, owner: *mut c_void) {
+    // SAFETY: guaranteed by the caller: the notifier's hooks hold this reference until finalize.
+    let shared = unsafe { &*(owner as *const Shared) };
+    let mut batch = Vec::new();
+    while let Some(done) = shared.completions.pop() {
+        batch.push(done);
+    }
+    let idle = {
+        let mut tasks = shared.tasks();
+        for done in &batch {
+            tasks.remove(&done.id);
+        }
+        tasks.is_empty()
+    };
+    if env.is_null() || callback.is_null() {
+        return;
+    }
+    let env = Env::from_raw(env);
+    if idle {
+        let _ = shared.notifier.set_referenced(&env, false);
+    }
+    if batch.is_empty() {
+        return;
+    }
+    // SAFETY: on the JS thread inside a napi callback, with a live env and callback.
+    let _ = unsafe { deliver(&env, callback, &batch) };
+}
+
+/// # Safety
+/// Must run on the JS thread inside a napi callback; `callback` must be a function.
+unsafe fn deliver(env: &Env, callback: sys::napi_value, batch: &[Completion]) -> napi::Result<()> {
+    const FIELDS: usize = 5;
+    let raw = env.raw();
+    let mut numbers = std::ptr::null_mut();
+    let mut messages = std::ptr::null_mut();
+    // SAFETY (this block): every call gets the live env and handles created in this scope.
+    unsafe {
+        check(
+            sys::napi_create_array_with_length(raw, batch.len() * FIELDS, &mut numbers),
+            "creating the batch",
+        )?;
+        check(
+            sys::napi_create_array_with_length(raw, batch.len(), &mut messages),
+            "creating the batch",
+        )?;
+        for (i, done) in batch.iter().enumerate() {
+            let fields = [
+                done.id as f64,
+                done.outcome as u8 as f64,
+                done.value,
+                done.run_ms,
+                done.wait_ms,
+            ];
+            for (j, v) in fields.into_iter().enumerate() {
+                let mut n = std::ptr::null_mut();
+                check(sys::napi_create_double(raw, v, &mut n), "creating a number")?;
+                check(
+                    sys::napi_set_element(raw, numbers, (i * FIELDS + j) as u32, n),
+                    "filling the batch",
+                )?;
+            }
+            if let Some(m) = &done.message {
+                let mut s = std::ptr::null_mut();
+                check(
+                    sys::napi_create_string_utf8(raw, m.as_ptr().cast(), m.len() as isize, &mut s),
+                    "creating a message",
+                )?;
+                check(
+                    sys::napi_set_element(raw, messages, i as u32, s),
+                    "filling the batch",
+                )?;
+            }
+        }
+        let mut global = std::ptr::null_mut();
+        check(
+            sys::napi_get_global(raw, &mut global),
+            "reading the global object",
+        )?;
+        let args = [numbers, messages];
+        let mut result = std::ptr::null_mut();
+        check(
+            sys::napi_call_function(raw, global, callback, 2, args.as_ptr(), &mut result),
+            "calling onComplete",
+        )
+    }
+}

@@ -1,0 +1,206 @@
+//! Wakes the JavaScript thread when tasks complete.
+//!
+//! One napi threadsafe function per pool, created raw so the pool controls exactly when it is
+//! called, referenced (keeps the event loop alive) and released. Completions are pushed onto a
+//! lock-free queue by pool threads; the first push after a drain calls the threadsafe function,
+//! later ones only push, so a burst of completions costs one wake-up.
+
+use std::ffi::c_void;
+use std::ptr;
+use std::sync::atomic::{AtomicBool, AtomicPtr, Ordering};
+use std::sync::RwLock;
+
+use napi::{sys, Env};
+
+use crate::napi_util::check;
+
+/// The JS-thread side of a drain: receives the env (null while the env is being torn down),
+/// the JavaScript callback the pool was created with, and the owner pointer given to `start`.
+pub(crate) type DrainFn =
+    unsafe fn(env: sys::napi_env, callback: sys::napi_value, owner: *mut c_void);
+
+#[derive(Debug)]
+pub(crate) struct Notifier {
+    raw: AtomicPtr<sys::napi_threadsafe_function__>,
+    /// True once the threadsafe function may no longer be called (released or finalised).
+    /// Callers hold the read lock across the call so the finaliser cannot run meanwhile.
+    closed: RwLock<bool>,
+    /// True while a wake-up is queued and not yet drained.
+    wake_pending: AtomicBool,
+    /// Whether the threadsafe function currently keeps the event loop alive (JS thread only).
+    referenced: AtomicBool,
+}
+
+impl Notifier {
+    pub(crate) fn new() -> Self {
+        Self {
+            raw: AtomicPtr::new(ptr::null_mut()),
+            closed: RwLock::new(false),
+            wake_pending: AtomicBool::new(false),
+            referenced: AtomicBool::new(false),
+        }
+    }
+
+    /// Creates the threadsafe function. `context` must stay valid until `finalize` runs; the
+    /// caller hands over one strong reference that `finalize` gives back.
+    ///
+    /// # Safety
+    /// `env` and `callback` must be valid for the current napi call, `context` must point to
+    /// the `Notifier` stored inside `owner`, and `owner` must be a leaked `Arc` whose release
+    /// function is `release_owner`.
+    pub(crate) unsafe fn start(
+        &self,
+        env: &Env,
+        callback: sys::napi_value,
+        owner: *mut c_void,
+        release_owner: unsafe fn(*mut c_void),
+        drain: DrainFn,
+    ) -> napi::Result<()> {
+        let mut name = ptr::null_mut();
+        let label = "native-parallel:ThreadPool";
+        // SAFETY: env is valid for this call; the string is valid UTF-8 of the given length.
+        check(
+            unsafe {
+                sys::napi_create_string_utf8(
+                    env.raw(),
+                    label.as_ptr().cast(),
+                    label.len() as isize,
+                    &mut name,
+                )
+            },
+            "creating the resource name",
+        )?;
+        let hooks = Box::into_raw(Box::new(Hooks {
+            notifier: self as *const Notifier,
+            owner,
+            release_owner,
+            drain,
+        }));
+        let mut raw = ptr::null_mut();
+        // SAFETY: all handles are valid for this call; `hooks` is a leaked box that `finalize`
+        // reclaims, and `call_js` only reads it until then.
+        let status = unsafe {
+            sys::napi_create_threadsafe_function(
+                env.raw(),
+                callback,
+                ptr::null_mut(),
+                name,
+                0,
+                1,
+                hooks.cast(),
+                Some(finalize),
+                hooks.cast(),
+                Some(call_js),
+                &mut raw,
+            )
+        };
+        if let Err(e) = check(status, "creating the completion callback") {
+            // SAFETY: creation failed, so napi never took ownership of `hooks`.
+            drop(unsafe { Box::from_raw(hooks) });
+            return Err(e);
+        }
+        self.raw.store(raw, Ordering::Release);
+        // A new threadsafe function is referenced; an idle pool must not hold the loop open.
+        self.referenced.store(true, Ordering::Relaxed);
+        self.set_referenced(env, false)
+    }
+
+    /// Called by pool threads after pushing a completion.
+    pub(crate) fn wake(&self) {
+        if self.wake_pending.swap(true, Ordering::AcqRel) {
+            return;
+        }
+        let closed = self.closed.read().unwrap_or_else(|e| e.into_inner());
+        if *closed {
+            return;
+        }
+        // SAFETY: the function is open (checked under the read lock, which `close`/`finalize`
+        // must take for writing before the handle becomes invalid). Non-blocking with an
+        // unbounded queue never fails except while closing, which is harmless to ignore.
+        unsafe {
+            sys::napi_call_threadsafe_function(
+                self.raw.load(Ordering::Acquire),
+                ptr::null_mut(),
+                sys::ThreadsafeFunctionCallMode::nonblocking,
+            );
+        }
+    }
+
+    /// Makes the pool keep the event loop alive (tasks in flight) or not (idle). JS thread only.
+    pub(crate) fn set_referenced(&self, env: &Env, on: bool) -> napi::Result<()> {
+        if self.referenced.load(Ordering::Relaxed) == on {
+            return Ok(());
+        }
+        let closed = self.closed.read().unwrap_or_else(|e| e.into_inner());
+        if *closed {
+            return Ok(());
+        }
+        let raw = self.raw.load(Ordering::Acquire);
+        // SAFETY: called on the JS thread that owns `env`, with the function still open.
+        let status = unsafe {
+            if on {
+                sys::napi_ref_threadsafe_function(env.raw(), raw)
+            } else {
+                sys::napi_unref_threadsafe_function(env.raw(), raw)
+            }
+        };
+        check(status, "changing the pool's hold on the event loop")?;
+        self.referenced.store(on, Ordering::Relaxed);
+        Ok(())
+    }
+
+    /// Marks the function closed without releasing it (the env is going away and will
+    /// finalise it). After this no pool thread calls it.
+    pub(crate) fn mark_closed(&self) {
+        *self.closed.write().unwrap_or_else(|e| e.into_inner()) = true;
+    }
+
+    /// Closes and releases the function (pool destroyed). JS thread only.
+    pub(crate) fn release(&self) {
+        let mut closed = self.closed.write().unwrap_or_else(|e| e.into_inner());
+        if *closed {
+            return;
+        }
+        *closed = true;
+        // SAFETY: the function is open and this is its one and only release.
+        unsafe {
+            sys::napi_release_threadsafe_function(
+                self.raw.load(Ordering::Acquire),
+                sys::ThreadsafeFunctionReleaseMode::release,
+            );
+        }
+    }
+}
+
+struct Hooks {
+    notifier: *const Notifier,
+    owner: *mut c_void,
+    release_owner: unsafe fn(*mut c_void),
+    drain: DrainFn,
+}
+
+unsafe extern "C" fn call_js(
+    env: sys::napi_env,
+    callback: sys::napi_value,
+    context: *mut c_void,
+    _data: *mut c_void,
+) {
+    // SAFETY: `context` is the `Hooks` box made in `start`, alive until `finalize`, and the
+    // notifier it points to lives inside `owner`, which the hooks keep alive.
+    let hooks = unsafe { &*(context as *const Hooks) };
+    // SAFETY: as above.
+    let notifier = unsafe { &*hooks.notifier };
+    notifier.wake_pending.store(false, Ordering::Release);
+    // SAFETY: env/callback are what napi handed this callback (env may be null at teardown,
+    // which `drain` handles); the owner is alive until `finalize`.
+    unsafe { (hooks.drain)(env, callback, hooks.owner) };
+}
+
+unsafe extern "C" fn finalize(_env: sys::napi_env, data: *mut c_void, _hint: *mut c_void) {
+    // SAFETY: `data` is the `Hooks` box from `start`; napi calls the finaliser exactly once.
+    let hooks = unsafe { Box::from_raw(data as *mut Hooks) };
+    // SAFETY: the owner is still alive (we hold its reference until the line below).
+    unsafe { (*hooks.notifier).mark_closed() };
+    // SAFETY: gives back the strong reference handed over in `start`.
+    unsafe { (hooks.release_owner)(hooks.owner) };
+}

@@ -1,0 +1,156 @@
+//! One task's life on a pool thread: queued → running → completed, or cancelled while queued.
+
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::sync::atomic::{AtomicBool, AtomicU8, Ordering};
+use std::sync::Arc;
+use std::time::Instant;
+
+use crate::kernels::{Ctx, Job};
+
+use super::Shared;
+
+const QUEUED: u8 = 0;
+const RUNNING: u8 = 1;
+const DROPPED: u8 = 2;
+
+/// Shared between the JS thread (which may cancel) and the pool thread (which runs).
+#[derive(Debug)]
+pub(super) struct TaskCtl {
+    state: AtomicU8,
+    cancel: AtomicBool,
+    submitted: Instant,
+}
+
+impl TaskCtl {
+    pub(super) fn new() -> Self {
+        Self {
+            state: AtomicU8::new(QUEUED),
+            cancel: AtomicBool::new(false),
+            submitted: Instant::now(),
+        }
+    }
+
+    /// Drops the task if it has not started. Returns true when it had not: it will never run
+    /// and no completion will be reported.
+    pub(super) fn try_drop(&self) -> bool {
+        self.state
+            .compare_exchange(QUEUED, DROPPED, Ordering::AcqRel, Ordering::Acquire)
+            .is_ok()
+    }
+
+    /// Raises the cancel flag: a running kernel sees it within ~1 ms.
+    pub(super) fn raise_flag(&self) {
+        self.cancel.store(true, Ordering::Relaxed);
+    }
+
+    /// Cancels the task: drops it if it has not started (returns true), else raises its flag.
+    pub(super) fn cancel(&self) -> bool {
+        if self.try_drop() {
+            return true;
+        }
+        self.raise_flag();
+        false
+    }
+}
+
+/// How a task ended, as reported to JavaScript.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[repr(u8)]
+pub(super) enum Outcome {
+    Ok = 0,
+    Cancelled = 1,
+    Panicked = 2,
+}
+
+#[derive(Debug)]
+pub(super) struct Completion {
+    pub(super) id: u32,
+    pub(super) outcome: Outcome,
+    pub(super) value: f64,
+    pub(super) run_ms: f64,
+    pub(super) wait_ms: f64,
+    pub(super) message: Option<String>,
+}
+
+/// Runs a task on a pool thread (the body of the rayon job).
+pub(super) fn execute(shared: &Shared, id: u32, ctl: Arc<TaskCtl>, mut job: Box<dyn Job>) {
+    // Count as running before claiming, so that whoever cancels everything and then waits for
+    // `running == 0` cannot miss a task that is just starting.
+    shared.running.fetch_add(1, Ordering::AcqRel);
+    if ctl
+        .state
+        .compare_exchange(QUEUED, RUNNING, Ordering::AcqRel, Ordering::Acquire)
+        .is_err()
+    {
+        shared.running.fetch_sub(1, Ordering::AcqRel);
+        return;
+    }
+    shared.queued.fetch_sub(1, Ordering::AcqRel);
+    let start = Instant::now();
+    let result = catch_unwind(AssertUnwindSafe(|| job.run(&Ctx::new(&ctl.cancel))));
+    // Dropping the job may run kernel code too; keep it inside the guard.
+    let dropped = catch_unwind(AssertUnwindSafe(move || drop(job)));
+    let run = start.elapsed();
+    let (outcome, value, message) = match (result, dropped) {
+        (Ok(Ok(value)), Ok(())) => (Outcome::Ok, value, None),
+        (Ok(Err(_cancelled)), _) => (Outcome::Cancelled, 0.0, None),
+        (Err(payload), _) | (Ok(Ok(_)), Err(payload)) => {
+            (Outcome::Panicked, 0.0, Some(panic_message(payload)))
+        }
+    };
+    shared.completions.push(Completion {
+        id,
+        outcome,
+        value,
+        run_ms: run.as_secs_f64() * 1e3,
+        wait_ms: start.duration_since(ctl.submitted).as_secs_f64() * 1e3,
+        message,
+    });
+    shared.busy_ns.fetch_add(
+        run.as_nanos().min(u64::MAX as u128) as u64,
+        Ordering::Relaxed,
+    );
+    shared.running.fetch_sub(1, Ordering::AcqRel);
+    shared.notifier.wake();
+}
+
+fn panic_message(payload: Box<dyn std::any::Any + Send>) -> String {
+    if let Some(s) = payload.downcast_ref::<&str>() {
+        (*s).to_owned()
+    } else if let Some(s) = payload.downcast_ref::<String>() {
+        s.clone()
+    } else {
+        "a native kernel panicked".to_owned()
+    }
+}
+
+#[cfg(test)]
+mod test {
+    use super::*;
+
+    #[test]
+    fn cancel_before_start_drops_the_task() {
+        let ctl = TaskCtl::new();
+        assert!(ctl.cancel());
+        assert!(
+            !ctl.cancel(),
+            "a second cancel reports it was not queued any more"
+        );
+    }
+
+    #[test]
+    fn cancel_after_start_only_raises_the_flag() {
+        let ctl = TaskCtl::new();
+        ctl.state.store(RUNNING, Ordering::SeqCst);
+        assert!(!ctl.cancel());
+        assert!(ctl.cancel.load(Ordering::SeqCst));
+    }
+
+    #[test]
+    fn panic_messages_are_kept() {
+        let p = catch_unwind(|| panic!("boom {}", 1)).unwrap_err();
+        assert_eq!(panic_message(p), "boom 1");
+        let p = catch_unwind(|| std::panic::panic_any(7u8)).unwrap_err();
+        assert_eq!(panic_message(p), "a native kernel panicked");
+    }
+}
