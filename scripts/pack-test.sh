@@ -46,9 +46,11 @@ clean_path=$(echo "$PATH" | tr ':' '\n' | grep -v -e '\.cargo' -e 'rustup' | pas
 echo "== 2. no prebuilt binary: builds from source"
 mkdir -p "$work/unpacked" && tar -xzf "$work/$tarball" -C "$work/unpacked"
 rm "$work/unpacked/package/"*.node
-source_tarball=$(cd "$work/unpacked/package" && npm pack --silent --pack-destination "$work/src-pack" 2>/dev/null | tail -n 1 || true)
-if [ -z "$source_tarball" ]; then mkdir -p "$work/src-pack"; source_tarball=$(cd "$work/unpacked/package" && npm pack --silent --pack-destination "$work/src-pack" | tail -n 1); fi
+mkdir -p "$work/src-pack"
+source_tarball=$(cd "$work/unpacked/package" && npm pack --silent --pack-destination "$work/src-pack" | tail -n 1)
 new_project "$work/source"
-(cd "$work/source" && CARGO_TARGET_DIR="$root/target/pack-test" npm install --no-audit --no-fund --allow-scripts=native-parallel "$work/src-pack/$source_tarball" && node -e "$smoke")
+# npm 11 runs a dependency's install script only when the project allows it.
+(cd "$work/source" && npm pkg set allowScripts.native-parallel=true --json)
+(cd "$work/source" && CARGO_TARGET_DIR="$root/target/pack-test" npm install --no-audit --no-fund "$work/src-pack/$source_tarball" && node -e "$smoke")
 ls "$work/source/node_modules/native-parallel/"*.node
 echo "pack test ok"
