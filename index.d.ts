@@ -115,3 +115,84 @@ export interface NativeParallelError extends Error {
     | 'ERR_UNSUPPORTED_PLATFORM'
     | 'ABORT_ERR';
 }
+
+/** Compute workloads and suites `compare` can run. */
+export type CompareWorkload =
+  | 'mandelbrot'
+  | 'matmul'
+  | 'sha256'
+  | 'blur'
+  | 'histogram'
+  | 'sort'
+  | 'primes'
+  | 'dispatch'
+  | 'scaling'
+  | 'startup'
+  | 'memory'
+  | 'ipc'
+  | 'http';
+
+export type CompareEngine = 'js' | 'worker_threads' | 'piscina' | 'cluster' | 'native-threads' | (string & {});
+
+export interface CompareOptions {
+  /** Default: every workload and suite. */
+  workloads?: CompareWorkload[];
+  /** Default: every available engine. */
+  engines?: CompareEngine[];
+  /** Workers per engine. Default: `os.availableParallelism()`. */
+  workers?: number;
+  size?: 'small' | 'medium' | 'large';
+  /** Counted runs per engine after one warm-up. Default 5. */
+  runs?: number;
+  /** Also write the report as JSON here. */
+  json?: string;
+  /** Also write the self-contained HTML report here. */
+  html?: string;
+  onProgress?: (progress: { done: number; total: number; label: string }) => void;
+}
+
+/** Median, min and max over the counted runs. */
+export interface Spread {
+  median: number;
+  min: number;
+  max: number;
+  runs: number;
+}
+
+export interface KernelResult {
+  engine: string;
+  workers: number;
+  status: 'ok' | 'failed';
+  /** Present when status is 'failed' (a wrong result or an exception): no time is reported. */
+  error?: string;
+  timeMs?: Spread;
+  /** Median of per-run ratios js time / this engine's time (null without the js engine). */
+  speedup?: Spread | null;
+  /** speedup / workers. */
+  efficiency?: number | null;
+  /** CPU time of this process and the engine's worker processes. */
+  cpuMs?: Spread;
+  /** Peak RSS of this process plus the engine's worker processes. */
+  peakRssMiB?: number;
+}
+
+export interface CompareReport {
+  schema: 'native-parallel/compare-report@1';
+  createdAt: string;
+  machine: { cpus: number; model: string; memoryGiB: number; platform: string; node: string; package: string };
+  options: { workloads: CompareWorkload[]; engines: string[]; workers: number; size: string; runs: number };
+  skipped: { engine: string; reason: string }[];
+  workloads: { name: string; kind: 'kernel'; describe: string; results: KernelResult[] }[];
+  /** One entry per suite that ran; see the README for each shape. */
+  suites: {
+    dispatch?: Record<string, unknown>;
+    scaling?: Record<string, unknown>;
+    startup?: Record<string, unknown>;
+    memory?: Record<string, unknown>;
+    ipc?: Record<string, unknown>;
+    http?: Record<string, unknown>;
+  };
+}
+
+/** Runs the same work on Node's built-ins and on the native engines, side by side. */
+export declare function compare(options?: CompareOptions): Promise<CompareReport>;

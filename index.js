@@ -8,4 +8,10 @@
 const { ThreadPool } = require('./lib/thread-pool');
 const { AbortError } = require('./lib/errors');
 
-module.exports = { ThreadPool, AbortError };
+/**
+ * Runs the same work on Node's built-ins and on the native engines (see lib/compare).
+ * @param {import('./index').CompareOptions} [options]
+ */
+const compare = (options) => require('./lib/compare').compare(options);
+
+module.exports = { ThreadPool, AbortError, compare };

@@ -1,5 +1,5 @@
 // ESM entry: the same objects as the CommonJS entry.
 import cjs from './index.js';
 
-export const { ThreadPool, AbortError } = cjs;
+export const { ThreadPool, AbortError, compare } = cjs;
 export default cjs;

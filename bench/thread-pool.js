@@ -26,7 +26,7 @@ const { ThreadPool } = require('..');
 const reference = require('../lib/reference');
 const { WorkerPool } = require('../lib/compare/worker-pool');
 const { runSplit } = require('../lib/compare/split');
-const { workloads } = require('./workloads');
+const { workloads } = require('../lib/compare/workloads');
 const { alternate, speedup, summary, fmt, fmtRange, now, ms } = require('./lib/measure');
 
 const { values: args } = parseArgs({

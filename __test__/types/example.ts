@@ -1,5 +1,5 @@
 // Compile-only check of index.d.ts and reference.d.ts (run by `npm run test:types`).
-import { ThreadPool, AbortError, type ThreadPoolStats } from 'native-parallel';
+import { ThreadPool, AbortError, compare, type ThreadPoolStats, type CompareReport } from 'native-parallel';
 import * as reference from 'native-parallel/reference';
 
 async function main(): Promise<void> {
@@ -26,7 +26,11 @@ async function main(): Promise<void> {
   // @ts-expect-error: mandelbrot needs an out array
   await pool.run('mandelbrot', { width: 1, height: 1, maxIterations: 1 });
   await pool.destroy();
-  void [out, count, stats, names, counts, code];
+  const report: CompareReport = await compare({ workloads: ['mandelbrot', 'dispatch'], engines: ['js', 'native-threads'], size: 'small', runs: 3 });
+  const first = report.workloads[0]?.results[0]?.timeMs?.median;
+  // @ts-expect-error: size must be small, medium or large
+  await compare({ size: 'huge' });
+  void [out, count, stats, names, counts, code, first];
 }
 
 void main;

@@ -26,7 +26,16 @@ function ranges(total, n) {
 /** Float64Array order: ascending, -0 before +0, NaN last. */
 const before = (x, y) => x < y || (y !== y && x === x) || (x === 0 && y === 0 && 1 / x < 1 / y);
 
-/** @type {Record<string, { parts: (input: any, n: number) => any[], runPart: (input: any, part: any) => any, combine: (input: any, results: any[]) => any }>} */
+/**
+ * `output(input, part)`, where present, is the region of the output that the part writes: a
+ * process engine (no shared memory) sends it back and the main thread copies it in place.
+ * @type {Record<string, {
+ *   parts: (input: any, n: number) => any[],
+ *   runPart: (input: any, part: any) => any,
+ *   output?: (input: any, part: any) => ArrayBufferView,
+ *   combine: (input: any, results: any[], parts: any[]) => any,
+ * }>}
+ */
 const splitters = {
   noop: {
     parts: () => [null],
@@ -43,6 +52,7 @@ const splitters = {
     runPart: (input, [y0, y1]) => {
       reference.mandelbrot(input, y0, y1);
     },
+    output: (input, [y0, y1]) => input.out.subarray(y0 * input.width, y1 * input.width),
     combine: (input) => input.out,
   },
   matmul: {
@@ -50,6 +60,7 @@ const splitters = {
     runPart: ({ a, b, k, m, out }, [r0, r1]) => {
       reference.matmul({ a: a.subarray(r0 * k, r1 * k), b, n: r1 - r0, k, m, out: out.subarray(r0 * m, r1 * m) });
     },
+    output: (input, [r0, r1]) => input.out.subarray(r0 * input.m, r1 * input.m),
     combine: (input) => input.out,
   },
   sha256: {
@@ -58,6 +69,7 @@ const splitters = {
       const end = Math.min(data.length, c1 * chunkSize);
       reference.sha256({ data: data.subarray(c0 * chunkSize, end), chunkSize, out: out.subarray(c0 * 32, c1 * 32) });
     },
+    output: (input, [c0, c1]) => input.out.subarray(c0 * 32, c1 * 32),
     combine: (input) => input.out,
   },
   blur: {
@@ -71,6 +83,7 @@ const splitters = {
       reference.blur({ pixels: pixels.subarray(h0 * stride, h1 * stride), width, height: h1 - h0, radius, out: band });
       out.set(band.subarray((y0 - h0) * stride, (y1 - h0) * stride), y0 * stride);
     },
+    output: (input, [y0, y1]) => input.out.subarray(y0 * input.width * 4, y1 * input.width * 4),
     combine: (input) => input.out,
   },
   histogram: {
@@ -89,6 +102,7 @@ const splitters = {
     runPart: ({ data }, [i0, i1]) => {
       data.subarray(i0, i1).sort();
     },
+    output: (input, [i0, i1]) => input.data.subarray(i0, i1),
     combine: (input, _results, parts) => {
       const { data } = input;
       if (parts.length < 2) return data;

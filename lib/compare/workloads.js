@@ -1,8 +1,9 @@
 'use strict';
 
 /**
- * Inputs for the kernel benchmarks: deterministic, in SharedArrayBuffers, with a fresh output per
- * engine so results can be checked against the reference before their time counts.
+ * The compute workloads at three sizes: deterministic inputs in SharedArrayBuffers, a fresh
+ * output per engine, and a check that compares an engine's result with the reference's.
+ * @module native-parallel/lib/compare/workloads
  */
 
 const sab = (Ctor, n) => new Ctor(new SharedArrayBuffer(n * Ctor.BYTES_PER_ELEMENT));

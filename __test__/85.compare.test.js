@@ -1,0 +1,180 @@
+'use strict';
+
+const fs = require('node:fs');
+const os = require('node:os');
+const path = require('node:path');
+const { spawn } = require('node:child_process');
+const { compare } = require('..');
+const registry = require('../lib/compare/engines');
+const { waitForNoChildren } = require('./helpers/processes');
+
+const BIN = path.join(__dirname, '..', 'bin', 'native-parallel.js');
+const ALL_ENGINES = ['js', 'worker_threads', 'piscina', 'cluster', 'native-threads'];
+const KERNELS = ['mandelbrot', 'matmul', 'sha256', 'blur', 'histogram', 'sort', 'primes'];
+
+function cli(args, timeoutMs = 120000) {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, [BIN, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d) => (stdout += d));
+    child.stderr.on('data', (d) => (stderr += d));
+    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
+    child.on('exit', (code) => {
+      clearTimeout(timer);
+      resolve({ code, stdout, stderr });
+    });
+  });
+}
+
+describe('the CLI', () => {
+  test('--help explains every option and workload', async () => {
+    const r = await cli(['compare', '--help']);
+    expect(r.code).toBe(0);
+    for (const word of ['--engines', '--workers', '--size', '--runs', '--json', '--html', ...KERNELS, 'dispatch', 'startup', 'memory', 'ipc', 'http', 'scaling', ...ALL_ENGINES]) {
+      expect(r.stdout).toContain(word);
+    }
+  });
+
+  test.each([
+    ['an unknown workload', ['compare', 'fft'], /Unknown workload 'fft'/],
+    ['an unknown engine', ['compare', 'primes', '--engines', 'js,gpu'], /Unknown engine 'gpu'/],
+    ['a bad worker count', ['compare', 'primes', '--workers', 'two'], /--workers must be a positive integer/],
+    ['zero workers', ['compare', 'primes', '--workers', '0'], /--workers must be a positive integer/],
+    ['a negative run count', ['compare', 'primes', '--runs', '-3'], /--runs|option/],
+    ['a bad size', ['compare', 'primes', '--size', 'huge'], /size/],
+    ['an unknown flag', ['compare', '--fast'], /Unknown option '--fast'/],
+    ['no command', [], /missing command/],
+    ['an unknown command', ['benchmark'], /unknown command 'benchmark'/],
+  ])('%s exits with code 2 and says why', async (_, args, message) => {
+    const r = await cli(args);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(message);
+    expect(r.stdout).toBe('');
+  });
+
+  test('a small run prints tables and writes JSON and HTML, leaving no process behind', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'np-compare-'));
+    const json = path.join(dir, 'r.json');
+    const html = path.join(dir, 'r.html');
+    const r = await cli(['compare', 'primes', 'startup', '--engines', 'js,native-threads,cluster', '--size', 'small', '--runs', '1', '--workers', '2', '--json', json, '--html', html]);
+    expect(r.stderr).not.toMatch(/Error/);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/primes \(below/);
+    expect(r.stdout).toMatch(/startup/);
+    // Not a terminal: plain progress lines, no bar escapes.
+    expect(r.stderr).toMatch(/^compare: \d+% /m);
+    expect(r.stderr).not.toContain('\u001b');
+    const report = JSON.parse(fs.readFileSync(json, 'utf8'));
+    expect(report.options).toMatchObject({ workloads: ['primes', 'startup'], engines: ['js', 'native-threads', 'cluster'], workers: 2, size: 'small', runs: 1 });
+    expect(fs.readFileSync(html, 'utf8')).toMatch(/^<!doctype html>/i);
+    fs.rmSync(dir, { recursive: true });
+  });
+});
+
+describe('compare()', () => {
+  afterEach(async () => {
+    expect(await waitForNoChildren()).toEqual([]);
+  });
+
+  test('every engine produces verified results on every kernel (small)', async () => {
+    const progress = [];
+    const report = await compare({ workloads: KERNELS, size: 'small', runs: 1, workers: 2, onProgress: (p) => progress.push(p) });
+    expect(report.schema).toBe('native-parallel/compare-report@1');
+    expect(report.options.engines).toEqual(ALL_ENGINES);
+    expect(report.skipped).toEqual([]);
+    expect(report.workloads.map((w) => w.name)).toEqual(KERNELS);
+    for (const w of report.workloads) {
+      expect(w.results.map((r) => r.engine)).toEqual(ALL_ENGINES);
+      for (const r of w.results) {
+        expect({ kernel: w.name, engine: r.engine, status: r.status, error: r.error }).toEqual({ kernel: w.name, engine: r.engine, status: 'ok', error: undefined });
+        expect(r.timeMs.runs).toBe(1);
+        expect(r.timeMs.median).toBeGreaterThan(0);
+        expect(r.speedup.median).toBeGreaterThan(0);
+        expect(r.efficiency).toBeCloseTo(r.speedup.median / r.workers, 10);
+        expect(r.workers).toBe(r.engine === 'js' ? 1 : 2);
+        expect(r.cpuMs.median).toBeGreaterThanOrEqual(0);
+        expect(r.peakRssMiB).toBeGreaterThan(0);
+      }
+      expect(w.results[0].speedup.median).toBe(1);
+    }
+    const last = progress[progress.length - 1];
+    expect(last.done).toBe(last.total);
+  });
+
+  test('a wrong result is reported as a failure, not a time', async () => {
+    const liar = {
+      name: 'liar',
+      kind: 'threads',
+      describe: 'returns zeros',
+      available: () => null,
+      start: async () => ({ workers: 1, run: (_k, input) => input.out, noop: () => undefined, pids: () => [], stop: async () => {} }),
+    };
+    registry.engines.push(liar);
+    registry.byName.set('liar', liar);
+    try {
+      const report = await compare({ workloads: ['mandelbrot'], engines: ['js', 'liar'], size: 'small', runs: 2 });
+      const row = report.workloads[0].results.find((r) => r.engine === 'liar');
+      expect(row.status).toBe('failed');
+      expect(row.error).toMatch(/wrong mandelbrot result/);
+      expect(row.timeMs).toBeUndefined();
+      expect(report.workloads[0].results[0].status).toBe('ok');
+    } finally {
+      registry.engines.pop();
+      registry.byName.delete('liar');
+    }
+  });
+
+  test('an engine that throws is a failure too', async () => {
+    const broken = {
+      name: 'broken',
+      kind: 'threads',
+      describe: 'throws',
+      available: () => null,
+      start: async () => ({ workers: 1, run: () => Promise.reject(new Error('boom')), noop: () => undefined, pids: () => [], stop: async () => {} }),
+    };
+    registry.engines.push(broken);
+    registry.byName.set('broken', broken);
+    try {
+      const report = await compare({ workloads: ['primes'], engines: ['broken', 'js'], size: 'small', runs: 1 });
+      expect(report.workloads[0].results[0]).toMatchObject({ engine: 'broken', status: 'failed', error: 'boom' });
+    } finally {
+      registry.engines.pop();
+      registry.byName.delete('broken');
+    }
+  });
+
+  test('the suites report in the documented shape', async () => {
+    const report = await compare({ workloads: ['dispatch', 'startup', 'scaling'], engines: ['js', 'worker_threads', 'native-threads'], size: 'small', runs: 1, workers: 2 });
+    expect(report.workloads).toEqual([]);
+    const d = report.suites.dispatch;
+    expect(d.results.map((r) => r.engine)).toEqual(['worker_threads', 'native-threads']);
+    for (const r of d.results) {
+      expect(r.latencyUs.p50).toBeLessThanOrEqual(r.latencyUs.p99);
+      expect(r.tasksPerSecond.median).toBeGreaterThan(0);
+      expect(r.histogram.reduce((s, b) => s + b.count, 0)).toBe(d.sequential);
+    }
+    expect(report.suites.startup.results.map((r) => r.engine)).toEqual(['worker_threads', 'native-threads']);
+    const sc = report.suites.scaling;
+    expect(sc.results.map((r) => r.points.map((p) => p.workers))).toEqual([
+      [1, 2],
+      [1, 2],
+    ]);
+  });
+
+  test.each([
+    [{ workloads: 'mandelbrot' }, 'ERR_INVALID_ARG_TYPE'],
+    [{ workloads: [] }, 'ERR_INVALID_ARG_TYPE'],
+    [{ workloads: ['fft'] }, 'ERR_UNKNOWN_WORKLOAD'],
+    [{ engines: ['gpu'] }, 'ERR_UNKNOWN_ENGINE'],
+    [{ workers: 0 }, 'ERR_OUT_OF_RANGE'],
+    [{ workers: 1.5 }, 'ERR_OUT_OF_RANGE'],
+    [{ runs: NaN }, 'ERR_OUT_OF_RANGE'],
+    [{ size: 'huge' }, 'ERR_INVALID_ARG_VALUE'],
+    [{ json: 5 }, 'ERR_INVALID_ARG_TYPE'],
+    [{ onProgress: 'yes' }, 'ERR_INVALID_ARG_TYPE'],
+    [null, 'ERR_INVALID_ARG_TYPE'],
+  ])('bad options %p reject with %s', async (options, code) => {
+    await expect(compare(options)).rejects.toMatchObject({ code });
+  });
+});
