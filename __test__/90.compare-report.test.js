@@ -1,0 +1,190 @@
+'use strict';
+
+// The HTML report: rendered from a fixture and opened in a real headless Chromium (Debian's
+// package; .ci/run installs it). A missing browser fails this file: it is never skipped.
+
+const fs = require('node:fs');
+const os = require('node:os');
+const path = require('node:path');
+const { pathToFileURL } = require('node:url');
+const { chromium } = require('playwright-core');
+const { renderHtml } = require('../lib/compare/report/html');
+
+const CHROMIUM = process.env.CHROMIUM_PATH || '/usr/bin/chromium';
+const fixture = () => JSON.parse(fs.readFileSync(path.join(__dirname, 'fixtures', 'compare-report.json'), 'utf8'));
+const FAILED_ENGINE = 'native-simd <beta> & "co"';
+const FAILED_ERROR = 'worker crashed: <script>window.__pwned = 1</script> & "quoted" <b>not bold</b>';
+
+const expectDocument = (html) => {
+  expect(html.startsWith('<!doctype html>')).toBe(true);
+  expect(html).toMatch(/<\/body>\s*<\/html>\s*$/);
+  expect(html).not.toMatch(/https?:|\/\/[a-z]/i); // no URL at all: nothing to fetch
+  expect(html).not.toMatch(/undefined|NaN|\[object Object\]/);
+};
+
+describe('compare HTML report in headless Chromium', () => {
+  let dir;
+  let browser;
+  let context;
+  let page;
+  let fileUrl;
+  let html;
+  const consoleErrors = [];
+  const pageErrors = [];
+  const requests = [];
+
+  beforeAll(async () => {
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'native-parallel-report-'));
+    const file = path.join(dir, 'compare-report.html');
+    html = renderHtml(fixture());
+    fs.writeFileSync(file, html);
+    fileUrl = pathToFileURL(file).href;
+    if (!fs.existsSync(CHROMIUM)) throw new Error(`Chromium not found at ${CHROMIUM}: install it (apt-get install chromium) or set CHROMIUM_PATH`);
+    browser = await chromium.launch({
+      executablePath: CHROMIUM,
+      args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+    });
+    context = await browser.newContext({ viewport: { width: 1100, height: 900 } });
+    page = await context.newPage();
+    page.on('console', (msg) => {
+      if (msg.type() === 'error') consoleErrors.push(msg.text());
+    });
+    page.on('pageerror', (err) => pageErrors.push(err.message));
+    page.on('request', (req) => requests.push(req.url()));
+    await page.goto(fileUrl, { waitUntil: 'load' });
+  });
+
+  afterAll(async () => {
+    await context?.close();
+    await browser?.close();
+    if (dir) fs.rmSync(dir, { recursive: true, force: true });
+  });
+
+  test('loads with no errors and no request but the file itself', () => {
+    expectDocument(html);
+    expect(consoleErrors).toEqual([]);
+    expect(pageErrors).toEqual([]);
+    expect(requests).toEqual([fileUrl]);
+  });
+
+  test.each(['time', 'scaling', 'dispatch'])('the %s chart is drawn, visible and has marks', async (name) => {
+    const chart = page.locator(`svg.chart[data-chart="${name}"]`);
+    await expect(chart.count()).resolves.toBe(1);
+    const box = await chart.boundingBox();
+    expect(box.width).toBeGreaterThan(100);
+    expect(box.height).toBeGreaterThan(100);
+    expect(await chart.locator('.mark').count()).toBeGreaterThan(0);
+  });
+
+  test('marks: one per ok engine per workload, scaling points and lines, dispatch buckets', async () => {
+    const report = fixture();
+    const ok = report.workloads.flatMap((w) => w.results).filter((r) => r.status === 'ok').length;
+    expect(await page.locator('[data-chart="time"] .mark').count()).toBe(ok);
+    const points = report.suites.scaling.results.flatMap((r) => r.points).length;
+    expect(await page.locator('[data-chart="scaling"] circle.mark').count()).toBe(points);
+    expect(await page.locator('[data-chart="scaling"] polyline.mark').count()).toBe(report.suites.scaling.results.length);
+    const bars = report.suites.dispatch.results.flatMap((r) => r.histogram).filter((b) => b.count > 0).length;
+    expect(await page.locator('[data-chart="dispatch"] .mark').count()).toBe(bars);
+  });
+
+  test('a failed engine shows FAILED and its message as text, nothing injected', async () => {
+    const row = page.locator('tr.failed', { hasText: FAILED_ENGINE });
+    await expect(row.count()).resolves.toBe(1);
+    const text = await row.textContent();
+    expect(text).toContain('FAILED');
+    expect(text).toContain(FAILED_ERROR);
+    expect(text).not.toMatch(/\d+(\.\d+)?\s*\(/); // no time on a failed row
+    expect(await page.evaluate(() => document.scripts.length)).toBe(0);
+    expect(await page.evaluate(() => window.__pwned)).toBeUndefined();
+    expect(await page.locator('main b').count()).toBe(0);
+    expect(await page.locator('[data-chart="time"] text.fail', { hasText: 'FAILED' }).count()).toBeGreaterThan(0);
+    expect(await page.locator('.legend', { hasText: FAILED_ENGINE }).count()).toBeGreaterThan(0);
+  });
+
+  test('headline and sections are all there', async () => {
+    const cards = page.locator('.cards .card');
+    expect(await cards.count()).toBe(fixture().workloads.length);
+    expect(await cards.first().textContent()).toContain('native-threads');
+    for (const id of ['time', 'scaling', 'dispatch', 'startup', 'memory', 'ipc', 'http']) {
+      expect(await page.locator(`h2#${id}`).isVisible()).toBe(true);
+    }
+  });
+
+  test('a full-page screenshot is written', async () => {
+    const png = path.join(dir, 'compare-report.png');
+    await page.screenshot({ path: png, fullPage: true });
+    const bytes = fs.readFileSync(png);
+    expect(bytes.length).toBeGreaterThan(10000);
+    expect(bytes.subarray(1, 4).toString()).toBe('PNG');
+    fs.copyFileSync(png, path.join(os.tmpdir(), 'compare-report.png'));
+  });
+});
+
+describe('renderHtml on partial reports', () => {
+  const base = () => {
+    const r = fixture();
+    r.workloads = r.workloads.filter((w) => w.name === 'mandelbrot');
+    return r;
+  };
+
+  test('only suites, no compute workloads', () => {
+    const r = fixture();
+    r.workloads = [];
+    const html = renderHtml(r);
+    expectDocument(html);
+    expect(html).not.toContain('data-chart="time"');
+    expect(html).toContain('data-chart="scaling"');
+    expect(html).toContain('data-chart="dispatch"');
+  });
+
+  test('one workload where every engine failed', () => {
+    const r = base();
+    r.suites = {};
+    r.workloads[0].results = r.workloads[0].results.map((x) => ({ engine: x.engine, workers: x.workers, status: 'failed', error: `${x.engine} <died> & "gone"` }));
+    const html = renderHtml(r);
+    expectDocument(html);
+    expect(html).toContain('every engine FAILED');
+    expect(html).toContain('js &lt;died&gt; &amp; &quot;gone&quot;');
+    expect(html).not.toContain('<died>');
+    expect(html).not.toMatch(/class="mark"/);
+  });
+
+  test('no scaling and no dispatch sections', () => {
+    const r = base();
+    delete r.suites.scaling;
+    delete r.suites.dispatch;
+    const html = renderHtml(r);
+    expectDocument(html);
+    expect(html).toContain('data-chart="time"');
+    expect(html).not.toContain('data-chart="scaling"');
+    expect(html).not.toContain('data-chart="dispatch"');
+  });
+
+  test('js failed: other engines keep their times but no speedup', () => {
+    const r = base();
+    const js = r.workloads[0].results.find((x) => x.engine === 'js');
+    Object.assign(js, { status: 'failed', error: 'boom' });
+    for (const x of r.workloads[0].results) if (x.status === 'ok') Object.assign(x, { speedup: null, efficiency: null });
+    const html = renderHtml(r);
+    expectDocument(html);
+    expect(html).toContain('no js baseline');
+  });
+
+  test('failed suite rows and scaling points show FAILED with the message', () => {
+    const r = fixture();
+    r.suites.scaling.results[0].points[1] = { workers: 2, error: 'scale <err>' };
+    r.suites.memory.results[0] = { engine: 'worker_threads', status: 'failed', error: 'mem <err>' };
+    r.suites.ipc.results[0] = { engine: 'cluster (advanced)', status: 'failed', error: 'ipc <err>' };
+    r.suites.http.results[0] = { engine: 'single process', connection: 'keep-alive', status: 'skipped', error: 'autocannon <missing>' };
+    const html = renderHtml(r);
+    expectDocument(html);
+    for (const m of ['scale', 'mem', 'ipc']) expect(html).toContain(`<strong>FAILED</strong>: ${m} &lt;err&gt;`);
+    expect(html).toContain('<strong>SKIPPED</strong>: autocannon &lt;missing&gt;');
+  });
+
+  test('an empty or minimal report is still a complete document', () => {
+    for (const r of [{}, { workloads: [], suites: {} }, { machine: { cpus: 1 }, suites: { dispatch: { results: [] }, scaling: { results: [] } } }, null]) {
+      expectDocument(renderHtml(r));
+    }
+  });
+});
