@@ -94,6 +94,73 @@ export declare class ThreadPool implements AsyncDisposable {
   [Symbol.asyncDispose](): Promise<void>;
 }
 
+/** Kernel names accepted by `ProcessPool#run` (matmul and histogram are not available there yet). */
+export type ProcessKernelName = 'noop' | 'spin' | 'mandelbrot' | 'sha256' | 'blur' | 'sort' | 'primes';
+
+export interface ProcessPoolOptions {
+  /** Worker processes. Default: `os.availableParallelism()`. */
+  processes?: number;
+}
+
+/**
+ * Rust-only worker processes forked from this one (about a millisecond each, no JavaScript in
+ * them). Outputs must be views over a `SharedMemory`; inputs may be any typed array (inputs
+ * outside SharedMemory make the task fork a worker per part that reads a copy-on-write snapshot).
+ */
+export declare class ProcessPool implements AsyncDisposable {
+  constructor(options?: ProcessPoolOptions);
+  /** Names of the kernels `run` accepts. */
+  static readonly kernels: readonly ProcessKernelName[];
+  readonly processes: number;
+  /** Pids of the live worker processes (empty once destroyed). */
+  readonly pids: number[];
+  run<K extends ProcessKernelName>(kernel: K, input: KernelMap[K]['input'], options?: RunOptions): Promise<KernelMap[K]['result']>;
+  run<K extends ProcessKernelName>(
+    kernel: K,
+    ...rest: undefined extends KernelMap[K]['input'] ? [input?: KernelMap[K]['input'], options?: RunOptions] : never
+  ): Promise<KernelMap[K]['result']>;
+  /** Kills and reaps every worker; unsettled tasks reject with ERR_POOL_DESTROYED. */
+  destroy(): Promise<void>;
+  [Symbol.asyncDispose](): Promise<void>;
+}
+
+/** What `SharedMemory#wait` returns, as `Atomics.wait` does. */
+export type WaitResult = 'ok' | 'not-equal' | 'timed-out';
+
+/** Memory shared by threads and processes: a memfd mapped `MAP_SHARED`, with futex wait/notify. */
+export declare class SharedMemory {
+  /** @param bytes 1 to `SharedMemory.MAX_BYTES` */
+  constructor(bytes: number);
+  /** The largest size accepted (4 GiB on Node 20). */
+  static readonly MAX_BYTES: number;
+  /** Maps another SharedMemory's memory through its fd (inherited by a child process, or given to a Worker). */
+  static fromFd(fd: number): SharedMemory;
+  /** The memory (zero-length once closed). */
+  readonly buffer: ArrayBuffer;
+  /** Size in bytes (0 once closed). */
+  readonly byteLength: number;
+  readonly closed: boolean;
+  /** The memfd, valid until `close()`. */
+  readonly fd: number;
+  /** `Atomics.wait` on the 32-bit word at `index`, across processes. `timeout` in ms, default Infinity. */
+  wait(index: number, value: number, timeout?: number): WaitResult;
+  /** `wait` without blocking the event loop. */
+  waitAsync(index: number, value: number, timeout?: number): Promise<WaitResult>;
+  /** `Atomics.notify` on the word at `index`, across processes; returns how many were woken. */
+  notify(index: number, count?: number): number;
+  /** Detaches the buffer and releases the memory once nothing can touch it. Throws ERR_INVALID_STATE while a pool task uses it. */
+  close(): void;
+}
+
+/** How a ProcessPool task fails when its worker process dies. */
+export interface WorkerProcessExitedError extends Error {
+  code: 'ERR_WORKER_EXITED';
+  /** The exit code, or null when a signal ended the process. */
+  exitCode: number | null;
+  /** The signal's name (e.g. 'SIGSEGV'), or null. */
+  signal: string | null;
+}
+
 /** Node's AbortError: `name === 'AbortError'`, `code === 'ABORT_ERR'`. */
 export declare class AbortError extends Error {
   constructor(message?: string, options?: { cause?: unknown });
@@ -113,6 +180,12 @@ export interface NativeParallelError extends Error {
     | 'ERR_NATIVE_PANIC'
     | 'ERR_INVALID_STATE'
     | 'ERR_UNSUPPORTED_PLATFORM'
+    | 'ERR_MISSING_ARGS'
+    | 'ERR_UNKNOWN_SIGNAL'
+    | 'ERR_IPC_CHANNEL_CLOSED'
+    | 'ERR_INVALID_FRAME'
+    | 'ERR_WORKER_EXITED'
+    | 'ERR_RESTART_LIMIT'
     | 'ABORT_ERR';
 }
 
@@ -132,7 +205,7 @@ export type CompareWorkload =
   | 'ipc'
   | 'http';
 
-export type CompareEngine = 'js' | 'worker_threads' | 'piscina' | 'cluster' | 'native-threads' | (string & {});
+export type CompareEngine = 'js' | 'worker_threads' | 'piscina' | 'cluster' | 'native-threads' | 'native-processes' | (string & {});
 
 export interface CompareOptions {
   /** Default: every workload and suite. */
@@ -162,8 +235,8 @@ export interface Spread {
 export interface KernelResult {
   engine: string;
   workers: number;
-  status: 'ok' | 'failed';
-  /** Present when status is 'failed' (a wrong result or an exception): no time is reported. */
+  status: 'ok' | 'failed' | 'skipped';
+  /** Present when status is 'failed' (a wrong result or an exception) or 'skipped' (the engine does not run this workload): no time is reported. */
   error?: string;
   timeMs?: Spread;
   /** Median of per-run ratios js time / this engine's time (null without the js engine). */
@@ -196,3 +269,148 @@ export interface CompareReport {
 
 /** Runs the same work on Node's built-ins and on the native engines, side by side. */
 export declare function compare(options?: CompareOptions): Promise<CompareReport>;
+
+// ---------------------------------------------------------------------------------------------
+// cluster
+
+/** How connections are spread over workers. */
+export type ClusterBalance = 'reuseport' | 'shared';
+
+export interface ClusterRestartPolicy {
+  /** Restarts allowed per worker within `windowMs` before the cluster gives up. Default 10. */
+  maxRestarts?: number;
+  /** Default 60000. */
+  windowMs?: number;
+  /** Delay before the first restart; doubles for each restart within the window (max 30 s). Default 100. */
+  backoffMs?: number;
+}
+
+export interface ClusterSettings {
+  /** Script workers run. Default: `process.argv[1]`. */
+  exec?: string;
+  /** Arguments after the script. Default: `process.argv.slice(2)`. */
+  args?: string[];
+  /** Node options for workers. Default: `process.execArgv`. */
+  execArgv?: string[];
+  /** Added to `process.env` for every worker (fork's own env goes on top). */
+  env?: Record<string, string | number | boolean | undefined>;
+  cwd?: string;
+  /** Pipe worker stdout/stderr to `worker.process.stdout`/`stderr` (stdin is /dev/null). Default false. */
+  silent?: boolean;
+  /** Default 'reuseport'. Cannot change while workers run. */
+  balance?: ClusterBalance;
+  /** Default 'advanced' (v8.serialize). */
+  serialization?: 'advanced' | 'json';
+  /** `false` turns restarting off. */
+  restart?: ClusterRestartPolicy | false;
+  /** How long shutdown() and reload() wait for a disconnecting worker before SIGKILL. Default 10000. */
+  shutdownTimeoutMs?: number;
+  /** SIGTERM/SIGINT to the primary run shutdown(), then end the process by that signal. Default true. */
+  handleSignals?: boolean;
+}
+
+/** The address a worker listens on, as in node:cluster's 'listening' event. */
+export interface ClusterAddress {
+  address: string;
+  port: number;
+  addressType: 4 | 6;
+}
+
+export interface ClusterListenOptions {
+  /** Default 0: one free port, the same for every worker. */
+  port?: number;
+  /** An IP address or a name to look up. Default: '::' (dual stack) or '0.0.0.0'. */
+  host?: string;
+  /** Default 511. */
+  backlog?: number;
+}
+
+/** `worker.process`: pid, exit status and (with `silent`) output streams. */
+export interface ClusterWorkerProcess {
+  readonly pid: number;
+  exitCode: number | null;
+  signalCode: NodeJS.Signals | null;
+  readonly stdout: import('node:net').Socket | null;
+  readonly stderr: import('node:net').Socket | null;
+  readonly connected: boolean;
+  kill(signal?: NodeJS.Signals | number): boolean;
+}
+
+/** A worker as the primary sees it (`cluster.workers[id]`). */
+export interface ClusterWorker extends NodeJS.EventEmitter {
+  readonly id: number;
+  readonly pid: number;
+  readonly process: ClusterWorkerProcess;
+  /** 'none' | 'online' | 'listening' | 'disconnected' | 'dead' */
+  state: string;
+  /** True when it left through disconnect(), reload() or shutdown(); false for any other exit. */
+  exitedAfterDisconnect: boolean | undefined;
+  /** Throws (ERR_INVALID_ARG_VALUE) when the message cannot be serialized. */
+  send(message: unknown, callback?: (error: Error | null) => void): boolean;
+  /** Kills the worker (default SIGTERM); a killed worker is not restarted. */
+  kill(signal?: NodeJS.Signals | number): void;
+  destroy(signal?: NodeJS.Signals | number): void;
+  /** Stop accepting, finish in-flight requests, close the channel. */
+  disconnect(): this;
+  isDead(): boolean;
+  isConnected(): boolean;
+  on(event: 'online' | 'disconnect', listener: () => void): this;
+  on(event: 'listening', listener: (address: ClusterAddress) => void): this;
+  on(event: 'message', listener: (message: any) => void): this;
+  on(event: 'exit', listener: (code: number | null, signal: NodeJS.Signals | null) => void): this;
+  on(event: 'error', listener: (error: NativeParallelError) => void): this;
+  on(event: string | symbol, listener: (...args: any[]) => void): this;
+}
+
+/** `cluster.worker` inside a worker. */
+export interface ClusterWorkerSelf extends NodeJS.EventEmitter {
+  readonly id: number;
+  readonly pid: number;
+  readonly process: NodeJS.Process;
+  exitedAfterDisconnect: boolean | undefined;
+  send(message: unknown, callback?: (error: Error | null) => void): boolean;
+  disconnect(): this;
+  kill(signal?: NodeJS.Signals | number): void;
+  isConnected(): boolean;
+  isDead(): false;
+  on(event: 'message', listener: (message: any) => void): this;
+  on(event: 'disconnect', listener: () => void): this;
+  on(event: string | symbol, listener: (...args: any[]) => void): this;
+}
+
+/** Native cluster: mirrors node:cluster where the semantics match. */
+export interface Cluster extends NodeJS.EventEmitter {
+  readonly isPrimary: boolean;
+  readonly isMaster: boolean;
+  readonly isWorker: boolean;
+  /** Settings forks use (primary). */
+  readonly settings: ClusterSettings;
+  /** Live workers by id (primary). */
+  readonly workers: Record<number, ClusterWorker> | undefined;
+  /** This worker (in a worker; undefined in the primary). */
+  readonly worker: ClusterWorkerSelf | undefined;
+  /** Merges settings into `cluster.settings`; applies to later forks. */
+  setupPrimary(settings?: ClusterSettings): void;
+  setupMaster(settings?: ClusterSettings): void;
+  /** Starts a worker with `env` added to its environment. */
+  fork(env?: Record<string, string | number | boolean | undefined>): ClusterWorker;
+  /** Rolling replacement, one worker at a time, new one listening before the old one leaves. */
+  reload(): Promise<void>;
+  /** Disconnect all, wait up to shutdownTimeoutMs, SIGKILL the rest. */
+  shutdown(): Promise<void>;
+  /** `disconnect()` on every worker; `callback` once all are disconnected (never kills). */
+  disconnect(callback?: () => void): void;
+  /** In a worker: listen the cluster's way. Elsewhere: `server.listen({ port, host, backlog })`. */
+  listen<S extends import('node:net').Server>(server: S, options?: ClusterListenOptions, callback?: () => void): S;
+  on(event: 'fork' | 'online' | 'disconnect', listener: (worker: ClusterWorker) => void): this;
+  on(event: 'listening', listener: (worker: ClusterWorker, address: ClusterAddress) => void): this;
+  on(event: 'message', listener: (worker: ClusterWorker, message: any) => void): this;
+  on(event: 'exit', listener: (worker: ClusterWorker, code: number | null, signal: NodeJS.Signals | null) => void): this;
+  on(event: 'restart', listener: (worker: ClusterWorker, replaced: ClusterWorker) => void): this;
+  on(event: 'error', listener: (error: NativeParallelError, worker?: ClusterWorker | null) => void): this;
+  on(event: 'setup', listener: (settings: ClusterSettings) => void): this;
+  on(event: string | symbol, listener: (...args: any[]) => void): this;
+}
+
+/** The process's cluster: the primary's, or the worker side in a worker the cluster started. */
+export declare const cluster: Cluster;

@@ -6,12 +6,13 @@
  */
 
 const { ThreadPool } = require('./lib/thread-pool');
+const { ProcessPool } = require('./lib/process-pool');
+const { SharedMemory } = require('./lib/shared-memory');
 const { AbortError } = require('./lib/errors');
+const { getCluster } = require('./lib/cluster');
 
-/**
- * Runs the same work on Node's built-ins and on the native engines (see lib/compare).
- * @param {import('./index').CompareOptions} [options]
- */
-const compare = (options) => require('./lib/compare').compare(options);
-
-module.exports = { ThreadPool, AbortError, compare };
+module.exports = { ThreadPool, ProcessPool, SharedMemory, AbortError };
+// Loaded on first use, so that a script (a cluster worker, say) pays only for what it uses.
+Object.defineProperty(module.exports, 'compare', { enumerable: true, get: () => require('./lib/compare').compare });
+// The primary's `cluster` object, or the worker side in a process the cluster started.
+Object.defineProperty(module.exports, 'cluster', { enumerable: true, get: getCluster });

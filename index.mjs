@@ -1,5 +1,5 @@
 // ESM entry: the same objects as the CommonJS entry.
 import cjs from './index.js';
 
-export const { ThreadPool, AbortError, compare } = cjs;
+export const { ThreadPool, ProcessPool, SharedMemory, AbortError, compare, cluster } = cjs;
 export default cjs;

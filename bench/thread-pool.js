@@ -30,7 +30,7 @@ const { workloads } = require('../lib/compare/workloads');
 const { alternate, speedup, summary, fmt, fmtRange, now, ms } = require('./lib/measure');
 
 const { values: args } = parseArgs({
-  options: { runs: { type: 'string', default: '7' }, size: { type: 'string', default: 'medium' }, json: { type: 'string' } },
+  options: { runs: { type: 'string', default: '7' }, size: { type: 'string', default: 'large' }, json: { type: 'string' } },
 });
 const RUNS = Number(args.runs);
 const results = { machine: { cpus: os.cpus().length, model: os.cpus()[0]?.model, node: process.version }, sections: {} };

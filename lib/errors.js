@@ -59,6 +59,60 @@ const unsupportedPlatform = (what, cause) => {
   return err;
 };
 
+/** A required argument is missing. */
+const missingArgs = (name) => makeError(TypeError, 'ERR_MISSING_ARGS', `The "${name}" argument must be specified`);
+
+/** The IPC channel to a worker (or to the primary) is closed. */
+const ipcChannelClosed = () => makeError(Error, 'ERR_IPC_CHANNEL_CLOSED', 'Channel closed');
+
+/** A frame on an IPC channel could not be read; the channel is closed. */
+const invalidFrame = (reason, cause) => {
+  const err = makeError(Error, 'ERR_INVALID_FRAME', `Invalid IPC frame: ${reason}; the channel was closed`);
+  if (cause) err.cause = cause;
+  return err;
+};
+
+/** A message too large to frame. */
+const messageTooLarge = (bytes, max) =>
+  makeError(RangeError, 'ERR_OUT_OF_RANGE', `The serialized message is ${bytes} bytes; the largest IPC message is ${max} bytes`);
+
+/** A worker exited while something waited for it. */
+const workerExited = (message) => makeError(Error, 'ERR_WORKER_EXITED', message);
+
+/**
+ * A ProcessPool worker process ended (crashed, or was killed) while it ran part of a task.
+ * @param {number} exitCode the exit code, or null when a signal ended it
+ * @param {string | null} signal the signal's name (e.g. 'SIGSEGV'), or null
+ */
+const workerProcessExited = (exitCode, signal) => {
+  const how = signal ? `was killed by ${signal}` : `exited with code ${exitCode}`;
+  const err = makeError(Error, 'ERR_WORKER_EXITED', `A worker process ${how} while it ran the task`);
+  err.exitCode = exitCode;
+  err.signal = signal;
+  return err;
+};
+
+/** A worker crashed more than `restart.maxRestarts` times within `restart.windowMs`. */
+const restartLimit = (worker, restarts, windowMs) =>
+  makeError(
+    Error,
+    'ERR_RESTART_LIMIT',
+    `Worker ${worker.id} (pid ${worker.process.pid}) exited unexpectedly after ${restarts} restarts within ${windowMs} ms; it will not be restarted`,
+  );
+
+/**
+ * A failed system call, shaped like Node's own (`code` is the errno name, plus `syscall`).
+ * @param {{ code?: string, message?: string }} native the error native code threw
+ * @param {string} syscall
+ * @param {Record<string, unknown>} [extra] e.g. `{ address, port }`
+ */
+const systemError = (native, syscall, extra = {}) => {
+  const err = makeError(Error, native.code || 'EIO', native.message || `${syscall} failed`);
+  err.syscall = syscall;
+  Object.assign(err, extra);
+  return err;
+};
+
 /** Node's AbortError: `name === 'AbortError'`, `code === 'ABORT_ERR'`. */
 class AbortError extends Error {
   /**
@@ -84,4 +138,12 @@ module.exports = {
   nativePanic,
   invalidState,
   unsupportedPlatform,
+  missingArgs,
+  ipcChannelClosed,
+  invalidFrame,
+  messageTooLarge,
+  workerExited,
+  workerProcessExited,
+  restartLimit,
+  systemError,
 };

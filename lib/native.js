@@ -9,16 +9,28 @@
  * @module native-parallel/lib/native
  */
 
+const fs = require('node:fs');
 const path = require('node:path');
 const { unsupportedPlatform } = require('./errors');
 
 /** @returns {string} e.g. `linux-x64-gnu` */
+let triple;
 function platformTriple() {
+  if (triple !== undefined) return triple;
   const { platform, arch } = process;
-  if (platform !== 'linux') return `${platform}-${arch}`;
+  if (platform !== 'linux') return (triple = `${platform}-${arch}`);
+  // A process report tells glibc from musl, but it is slow (it lists every open handle, which
+  // takes hundreds of ms in a busy process): ask once, and first ask ldd, as detect-libc does.
+  try {
+    const ldd = fs.readFileSync('/usr/bin/ldd', 'latin1');
+    if (ldd.includes('musl')) return (triple = `${platform}-${arch}-musl`);
+    if (ldd.includes('GNU C Library') || ldd.includes('GLIBC')) return (triple = `${platform}-${arch}-gnu`);
+  } catch {
+    // no ldd: fall back to the report
+  }
   const report = typeof process.report?.getReport === 'function' ? process.report.getReport() : null;
   const glibc = report && /** @type {any} */ (report).header && /** @type {any} */ (report).header.glibcVersionRuntime;
-  return `${platform}-${arch}-${glibc ? 'gnu' : 'musl'}`;
+  return (triple = `${platform}-${arch}-${glibc ? 'gnu' : 'musl'}`);
 }
 
 const binaryName = () => `native-parallel.${platformTriple()}.node`;

@@ -14,6 +14,7 @@ const { loadNative } = require('./native');
 const { specs, internalSpecs, kernelNames } = require('./kernels');
 const { PoolStats } = require('./pool-stats');
 const { validateObject, validateInteger, validateAbortSignal, isShareable, overlaps } = require('./validate');
+const { pinViews, unpinAll } = require('./shared-memory');
 
 const OUTCOME_OK = 0;
 const OUTCOME_CANCELLED = 1;
@@ -123,14 +124,17 @@ class ThreadPool {
       if (mode !== 'in') copyBack.push(view, copy);
     }
 
+    // SharedMemory worked on in place cannot be closed while the task runs.
+    const pinned = pinViews(prepared.views);
     let id;
     try {
       id = this.#native.submit(this.#kernelIds.get(kernel), new Float64Array(prepared.params), nativeViews);
     } catch (err) {
+      unpinAll(pinned);
       return Promise.reject(err);
     }
     return new Promise((resolve, reject) => {
-      const task = { resolve, reject, prepared, nativeViews, copyBack, signal, onAbort: null };
+      const task = { resolve, reject, prepared, nativeViews, copyBack, pinned, signal, onAbort: null };
       if (signal) {
         task.onAbort = () => this.#abort(id, task);
         signal.addEventListener('abort', task.onAbort, { once: true });
@@ -144,6 +148,7 @@ class ThreadPool {
     if (this.#native.cancel(id)) {
       // It had not started: it never will, and native code will not report it.
       this.#pending.delete(id);
+      unpinAll(task.pinned);
       this.#stats.record('cancelled');
       task.reject(new errors.AbortError(undefined, { cause: task.signal.reason }));
       this.#maybeFinishDestroy();
@@ -158,6 +163,7 @@ class ThreadPool {
       const task = this.#pending.get(id);
       if (task === undefined) continue;
       this.#pending.delete(id);
+      unpinAll(task.pinned);
       if (task.onAbort) task.signal.removeEventListener('abort', task.onAbort);
       const outcome = batch[at + 1];
       const runMs = batch[at + 3];
@@ -219,6 +225,7 @@ class ThreadPool {
       const task = this.#pending.get(id);
       if (task === undefined) continue;
       this.#pending.delete(id);
+      unpinAll(task.pinned);
       if (task.onAbort) task.signal.removeEventListener('abort', task.onAbort);
       this.#stats.record('cancelled');
       task.reject(errors.poolDestroyed());

@@ -50,7 +50,11 @@ function main() {
     env: { ...process.env, CARGO_TARGET_DIR: targetDir },
   });
   if (build.status !== 0) return build.status ?? 1;
-  fs.copyFileSync(libraryFile(path.join(targetDir, 'release')), target);
+  // Copy then rename: a running process that has the old binary mapped keeps it intact
+  // (copying over it in place would change its code under it).
+  const staging = `${target}.${process.pid}.tmp`;
+  fs.copyFileSync(libraryFile(path.join(targetDir, 'release')), staging);
+  fs.renameSync(staging, target);
   return 0;
 }
 

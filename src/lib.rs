@@ -4,6 +4,9 @@
 #![deny(unsafe_op_in_unsafe_fn)]
 #![warn(unreachable_pub, missing_debug_implementations)]
 
+mod cluster;
 pub mod kernels;
 mod napi_util;
 mod pool;
+mod process_pool;
+mod shm;

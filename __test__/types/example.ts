@@ -34,3 +34,78 @@ async function main(): Promise<void> {
 }
 
 void main;
+
+// cluster
+import { cluster, type ClusterWorker, type ClusterAddress } from 'native-parallel';
+import * as http from 'node:http';
+
+async function clusterExample(): Promise<void> {
+  if (cluster.isPrimary) {
+    cluster.setupPrimary({ exec: 'server.js', balance: 'reuseport', serialization: 'advanced', restart: { maxRestarts: 3 }, shutdownTimeoutMs: 5000 });
+    cluster.setupPrimary({ restart: false, handleSignals: false });
+    const w: ClusterWorker = cluster.fork({ PORT: 8000, DEBUG: true });
+    const id: number = w.id;
+    const pid: number = w.process.pid;
+    w.send({ hello: new Map([[1, 2]]) }, (err) => void err);
+    w.kill('SIGTERM');
+    w.disconnect();
+    const dead: boolean = w.isDead() && w.isConnected();
+    cluster.on('listening', (worker, address: ClusterAddress) => void [worker.id, address.port]);
+    cluster.on('exit', (worker, code: number | null, signal: NodeJS.Signals | null) => void [worker, code, signal]);
+    cluster.on('restart', (next, old) => void [next.id, old.id]);
+    const all: ClusterWorker[] = Object.values(cluster.workers ?? {});
+    await cluster.reload();
+    await cluster.shutdown();
+    // @ts-expect-error: there is no round-robin mode
+    cluster.setupPrimary({ balance: 'round-robin' });
+    void [id, pid, dead, all];
+  } else {
+    cluster.worker?.send('ready');
+    cluster.worker?.on('message', (m) => void m);
+    const server = cluster.listen(http.createServer(), { port: 8000, host: '127.0.0.1' }, () => {});
+    const same: http.Server = server;
+    void same;
+  }
+}
+
+void clusterExample;
+
+// ProcessPool and SharedMemory
+import { ProcessPool, SharedMemory, type ProcessKernelName, type WaitResult, type WorkerProcessExitedError } from 'native-parallel';
+
+async function processPoolExample(): Promise<void> {
+  const shm = new SharedMemory(64 << 10);
+  const max: number = SharedMemory.MAX_BYTES;
+  const out = new Uint32Array(shm.buffer, 0, 16 * 16);
+  const pool = new ProcessPool({ processes: 2 });
+  const processes: number = pool.processes;
+  const pids: number[] = pool.pids;
+  const names: readonly ProcessKernelName[] = ProcessPool.kernels;
+  const img: Uint32Array = await pool.run('mandelbrot', { width: 16, height: 16, maxIterations: 50, out });
+  const { count }: { count: number } = await pool.run('primes', { limit: 1000 });
+  await pool.run('noop');
+  await pool.run('sort', { data: new Float64Array(shm.buffer, 2048, 8) }, { signal: AbortSignal.timeout(1000) });
+  // @ts-expect-error: matmul does not run on the process pool yet
+  await pool.run('matmul', { a: new Float64Array(1), b: new Float64Array(1), n: 1, k: 1, m: 1, out: new Float64Array(1) });
+  const r: WaitResult = shm.wait(0, 0, 10);
+  const later: WaitResult = await shm.waitAsync(0, 0);
+  const woken: number = shm.notify(0, 1);
+  const fd: number = shm.fd;
+  const again = SharedMemory.fromFd(fd);
+  again.close();
+  await pool.destroy();
+  shm.close();
+  const closed: boolean = shm.closed;
+  try {
+    await pool.run('noop');
+  } catch (e) {
+    const err = e as WorkerProcessExitedError;
+    const how: [number | null, string | null] = [err.exitCode, err.signal];
+    void how;
+  }
+  // @ts-expect-error: the size is a number of bytes
+  new SharedMemory('64');
+  void [max, processes, pids, names, img, count, r, later, woken, closed];
+}
+
+void processPoolExample;

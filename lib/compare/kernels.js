@@ -25,7 +25,9 @@ async function compareKernels({ names, engines, size, runs, tick }) {
   for (const name of names) {
     const w = all[name];
     const expected = reference[name](w.make());
-    const state = engines.map(({ name: engine, instance }) => ({ engine, instance, input: w.make(), times: [], cpu: [], peak: [], error: null }));
+    // An engine may list the workloads it runs (`instance.kernels`); it is skipped for others.
+    const skipFor = (engine, instance) => (instance.kernels && !instance.kernels.includes(name) ? `${engine} does not run ${name}` : null);
+    const state = engines.map(({ name: engine, instance }) => ({ engine, instance, input: w.make(), times: [], cpu: [], peak: [], error: null, skipped: skipFor(engine, instance) }));
 
     const runOnce = async (s) => {
       w.reset?.(s.input);
@@ -43,6 +45,10 @@ async function compareKernels({ names, engines, size, runs, tick }) {
 
     // Warm-up run, checked.
     for (const s of state) {
+      if (s.skipped) {
+        tick(`${name} ${s.engine} (skipped)`);
+        continue;
+      }
       try {
         verify(s, (await runOnce(s)).result);
       } catch (err) {
@@ -54,7 +60,7 @@ async function compareKernels({ names, engines, size, runs, tick }) {
     for (let round = 0; round < runs; round++) {
       for (let i = 0; i < state.length; i++) {
         const s = state[(round + i) % state.length];
-        if (s.error) {
+        if (s.error || s.skipped) {
           tick(`${name} ${s.engine}`);
           continue;
         }
@@ -77,6 +83,7 @@ async function compareKernels({ names, engines, size, runs, tick }) {
       kind: 'kernel',
       describe: w.describe,
       results: state.map((s) => {
+        if (s.skipped) return { engine: s.engine, workers: s.instance.workers, status: 'skipped', error: s.skipped };
         if (s.error) return { engine: s.engine, workers: s.instance.workers, status: 'failed', error: s.error };
         const speedup = js ? summary(s.times.map((t, i) => js.times[i] / t)) : null;
         return {

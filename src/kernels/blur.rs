@@ -69,7 +69,7 @@ pub(super) fn prepare(params: &Params<'_>, views: Vec<RawView>) -> Result<Box<dy
 
 /// Box-blurs the `width x height` RGBA image `pixels` (row-major, 4 bytes per pixel) with the
 /// given `radius` into `out`, splitting rows over the current rayon pool when the image is
-/// large enough to pay for it. Allocates one temporary image of the same size.
+/// large enough to pay for it (never when `ctx.threads()` is 1). Allocates one temporary image of the same size.
 pub fn blur(
     pixels: &[u8],
     width: usize,
@@ -92,7 +92,7 @@ pub fn blur(
     let line = width * CHANNELS;
     let mut tmp = vec![0u8; pixels.len()];
     let horizontal = |(src, dst): (&[u8], &mut [u8])| horizontal_row(src, dst, radius, div, ctx);
-    let threads = rayon::current_num_threads();
+    let threads = ctx.threads();
     if width * height < SERIAL_PIXELS || threads == 1 {
         pixels
             .chunks(line)
@@ -111,6 +111,43 @@ pub fn blur(
                 vertical_band(&tmp, line, radius, band * band_rows, rows, div, ctx)
             })
     }
+}
+
+/// Blurs one band of output rows on the calling thread only (a process-pool child's share).
+///
+/// `pixels` holds image rows `h0 .. h0 + pixels.len() / line` where `h0 = max(0, y0 - radius)`
+/// and the band ends at `min(height, y1 + radius)`: the output rows `y0 .. y1` plus up to
+/// `radius` halo rows on each side, clamped to the image. `first` is `y0 - h0` and `out` holds
+/// the rows `y0 .. y1`. Because the halo covers every vertical window of the band and is cut
+/// only at the image's own edges, clamping inside the band is clamping in the image, and the
+/// rows come out exactly as [`blur`] computes them.
+pub fn blur_band(
+    pixels: &[u8],
+    width: usize,
+    radius: usize,
+    first: usize,
+    out: &mut [u8],
+    ctx: &Ctx<'_>,
+) -> Result<(), Cancelled> {
+    assert!(radius <= MAX_RADIUS, "radius is too large");
+    ctx.check()?;
+    let line = width * CHANNELS;
+    if line == 0 || out.is_empty() {
+        return Ok(());
+    }
+    assert_eq!(pixels.len() % line, 0, "pixels must hold whole rows");
+    assert_eq!(out.len() % line, 0, "out must hold whole rows");
+    assert!(
+        first * line + out.len() <= pixels.len(),
+        "out rows must lie inside the band"
+    );
+    let div = Divider::new(radius);
+    let mut tmp = vec![0u8; pixels.len()];
+    pixels
+        .chunks(line)
+        .zip(tmp.chunks_mut(line))
+        .try_for_each(|(src, dst)| horizontal_row(src, dst, radius, div, ctx))?;
+    vertical_band(&tmp, line, radius, first, out, div, ctx)
 }
 
 /// The horizontal pass over one row of pixels.
@@ -412,6 +449,35 @@ mod test {
                     .unwrap();
                 let got = pool.install(|| run(&pixels, w, h, radius));
                 assert!(got == want, "r{radius}, {threads} threads");
+            }
+        }
+    }
+
+    #[test]
+    fn bands_with_halo_rows_match_the_whole_image() {
+        let flag = AtomicBool::new(false);
+        let (w, h) = (23, 19);
+        let pixels = image(w, h, 5);
+        let line = w * 4;
+        for radius in [0, 1, 3, 7, 30] {
+            let want = naive(&pixels, w, h, radius);
+            for (y0, y1) in [
+                (0usize, 19usize),
+                (0, 1),
+                (0, 9),
+                (9, 19),
+                (4, 11),
+                (18, 19),
+            ] {
+                let h0 = y0.saturating_sub(radius);
+                let h1 = (y1 + radius).min(h);
+                let mut out = vec![0u8; (y1 - y0) * line];
+                let band = &pixels[h0 * line..h1 * line];
+                blur_band(band, w, radius, y0 - h0, &mut out, &Ctx::serial(&flag)).unwrap();
+                assert!(
+                    out == want[y0 * line..y1 * line],
+                    "r{radius} rows {y0}..{y1}"
+                );
             }
         }
     }

@@ -62,7 +62,8 @@ pub(super) fn prepare(params: &Params<'_>, views: Vec<RawView>) -> Result<Box<dy
 }
 
 /// Fills `out` (`width * height` entries, row-major) with escape iteration counts, splitting
-/// rows over the current rayon pool when the image is large enough to pay for it.
+/// rows over the current rayon pool when the image is large enough to pay for it (never when
+/// `ctx.threads()` is 1).
 pub fn mandelbrot(p: &MandelbrotParams, out: &mut [u32], ctx: &Ctx<'_>) -> Result<(), Cancelled> {
     assert_eq!(out.len(), p.width * p.height, "out has the wrong length");
     if p.width == 0 || p.height == 0 {
@@ -70,11 +71,32 @@ pub fn mandelbrot(p: &MandelbrotParams, out: &mut [u32], ctx: &Ctx<'_>) -> Resul
     }
     let row = |(y, line): (usize, &mut [u32])| compute_row(p, y, line, ctx);
     let work = out.len().saturating_mul(p.max_iterations.max(1) as usize);
-    if work < SERIAL_WORK || rayon::current_num_threads() == 1 {
+    if work < SERIAL_WORK || ctx.threads() == 1 {
         out.chunks_mut(p.width).enumerate().try_for_each(row)
     } else {
         out.par_chunks_mut(p.width).enumerate().try_for_each(row)
     }
+}
+
+/// Fills `rows` with image rows `first_row ..` (`rows.len()` must be a multiple of the width),
+/// on the calling thread only: one band of the image for a process-pool child.
+pub fn mandelbrot_rows(
+    p: &MandelbrotParams,
+    first_row: usize,
+    rows: &mut [u32],
+    ctx: &Ctx<'_>,
+) -> Result<(), Cancelled> {
+    if p.width == 0 {
+        return Ok(());
+    }
+    assert_eq!(rows.len() % p.width, 0, "rows must hold whole image rows");
+    assert!(
+        first_row + rows.len() / p.width <= p.height,
+        "rows extend past the image"
+    );
+    rows.chunks_mut(p.width)
+        .enumerate()
+        .try_for_each(|(i, line)| compute_row(p, first_row + i, line, ctx))
 }
 
 fn compute_row(
@@ -217,6 +239,20 @@ mod test {
             }
             assert_eq!(fast, slow, "{w}x{h}@{it}");
         }
+    }
+
+    #[test]
+    fn bands_match_the_whole_image() {
+        let flag = AtomicBool::new(false);
+        let p = params(37, 23, 300);
+        let mut whole = vec![0u32; 37 * 23];
+        mandelbrot(&p, &mut whole, &Ctx::new(&flag)).unwrap();
+        let mut banded = vec![0u32; 37 * 23];
+        for (y0, y1) in [(0, 5), (5, 6), (6, 23)] {
+            let rows = &mut banded[y0 * 37..y1 * 37];
+            mandelbrot_rows(&p, y0, rows, &Ctx::serial(&flag)).unwrap();
+        }
+        assert_eq!(banded, whole);
     }
 
     #[test]

@@ -21,28 +21,49 @@ mod sort;
 mod spin;
 mod testing;
 
-pub use blur::blur;
+pub use blur::{blur, blur_band};
 pub use histogram::histogram;
-pub use mandelbrot::{mandelbrot, MandelbrotParams};
+pub use mandelbrot::{mandelbrot, mandelbrot_rows, MandelbrotParams};
 pub use matmul::matmul;
-pub use primes::count_primes;
+pub use primes::{count_primes, count_primes_between};
 pub use sha256::sha256_chunks;
-pub use sort::sort_like_js;
+pub use sort::{merge_sorted_runs, sort_like_js};
 pub use view::{Elem, ElemKind, RawView, SharedSlice};
 
 /// Returned by a kernel that saw its cancel flag set.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Cancelled;
 
-/// What a kernel can see of the task running it: its cancel flag.
+/// What a kernel can see of the task running it: its cancel flag and how many threads it may
+/// use.
 #[derive(Debug, Clone, Copy)]
 pub struct Ctx<'a> {
     cancel: &'a AtomicBool,
+    threads: usize,
 }
 
 impl<'a> Ctx<'a> {
+    /// For a kernel running on a rayon pool thread (or a test): it may use every thread of the
+    /// current rayon pool.
     pub fn new(cancel: &'a AtomicBool) -> Self {
-        Self { cancel }
+        Self {
+            cancel,
+            threads: rayon::current_num_threads(),
+        }
+    }
+
+    /// For a kernel that must run on the calling thread only and must not touch rayon at all
+    /// (a forked process-pool child, where starting rayon's global pool would spawn threads in
+    /// a process that must stay single-threaded). Kernels take their serial path when
+    /// [`Ctx::threads`] is 1.
+    pub fn serial(cancel: &'a AtomicBool) -> Self {
+        Self { cancel, threads: 1 }
+    }
+
+    /// Threads the kernel may use; 1 means "serial, no rayon calls at all".
+    #[inline]
+    pub fn threads(&self) -> usize {
+        self.threads
     }
 
     /// Kernels call this at least every ~1 ms of work.

@@ -37,14 +37,32 @@ pub(super) fn prepare(params: &Params<'_>, views: Vec<RawView>) -> Result<Box<dy
 }
 
 /// Counts the primes `p < limit`, sieving segments in parallel on the current rayon pool when
-/// the limit is large enough to pay for it.
+/// the limit is large enough to pay for it (never when `ctx.threads()` is 1).
 pub fn count_primes(limit: u64, ctx: &Ctx<'_>) -> Result<u64, Cancelled> {
-    let strips = if limit < SERIAL_LIMIT {
+    let strips = if limit < SERIAL_LIMIT || ctx.threads() == 1 {
         1
     } else {
-        rayon::current_num_threads() * STRIPS_PER_THREAD
+        ctx.threads() * STRIPS_PER_THREAD
     };
     count_with(limit, SEGMENT, strips, ctx)
+}
+
+/// Counts the primes `p` with `lo <= p < hi` on the calling thread only (a process-pool
+/// child's share of a count; the shares of adjacent ranges add up to [`count_primes`]).
+pub fn count_primes_between(lo: u64, hi: u64, ctx: &Ctx<'_>) -> Result<u64, Cancelled> {
+    range_with(lo, hi, SEGMENT, ctx)
+}
+
+/// [`count_primes_between`] with the segment length as a parameter.
+fn range_with(lo: u64, hi: u64, segment: usize, ctx: &Ctx<'_>) -> Result<u64, Cancelled> {
+    ctx.check()?;
+    if hi <= lo || hi < 3 {
+        return Ok(0);
+    }
+    // The odd numbers 2i + 1 in [lo, hi) are the indices lo / 2 .. hi / 2.
+    let base = odd_primes_through((hi - 1).isqrt(), ctx)?;
+    let odd = sieve_strip(&base, lo / 2, hi / 2, segment, ctx)?;
+    Ok(odd + u64::from(lo <= 2))
 }
 
 /// [`count_primes`] with the segment length and strip count as parameters (tests use small
@@ -266,6 +284,33 @@ mod test {
                 );
             }
         }
+    }
+
+    #[test]
+    fn ranges_add_up_to_the_count_below_their_end() {
+        let max = 3000;
+        let counts = prefix_counts(max);
+        let flag = AtomicBool::new(false);
+        let ctx = Ctx::serial(&flag);
+        for lo in 0..200u64 {
+            for hi in [0, 1, 2, 3, 4, 9, 10, 11, 49, 50, 51, 1000, 2999, 3000] {
+                let want =
+                    counts[hi as usize].saturating_sub(counts[(lo as usize).min(hi as usize)]);
+                for segment in [SEGMENT, 1, 7] {
+                    assert_eq!(
+                        range_with(lo, hi, segment, &ctx).unwrap(),
+                        want,
+                        "[{lo}, {hi}) segment {segment}"
+                    );
+                }
+            }
+        }
+        let split = [0, 1_234_567, 2_000_001, 3_000_017];
+        let total: u64 = split
+            .windows(2)
+            .map(|w| count_primes_between(w[0], w[1], &ctx).unwrap())
+            .sum();
+        assert_eq!(total, count_primes(3_000_017, &ctx).unwrap());
     }
 
     #[test]

@@ -65,7 +65,8 @@ pub(super) fn prepare(params: &Params<'_>, views: Vec<RawView>) -> Result<Box<dy
 
 /// Writes the SHA-256 digest of each `chunk_size`-byte chunk of `data` (the last may be
 /// short; there are none when `data` is empty) to consecutive 32-byte slots of `out`,
-/// hashing chunks in parallel on the current rayon pool when there is enough data.
+/// hashing chunks in parallel on the current rayon pool when there is enough data (never when
+/// `ctx.threads()` is 1).
 pub fn sha256_chunks(
     data: &[u8],
     chunk_size: usize,
@@ -81,7 +82,7 @@ pub fn sha256_chunks(
     );
     ctx.check()?;
     let one = |(chunk, digest): (&[u8], &mut [u8])| hash_chunk(chunk, digest, ctx);
-    if data.len() < SERIAL_BYTES || chunks == 1 || rayon::current_num_threads() == 1 {
+    if data.len() < SERIAL_BYTES || chunks == 1 || ctx.threads() == 1 {
         data.chunks(chunk_size)
             .zip(out.chunks_mut(DIGEST))
             .try_for_each(one)

@@ -56,7 +56,8 @@ fn js_order(a: &f64, b: &f64) -> Ordering {
 }
 
 /// Sorts `data` in place into the order `Float64Array.prototype.sort()` gives (ascending,
-/// `-0` before `+0`, NaNs last), using the current rayon pool for large arrays. Needs a scratch
+/// `-0` before `+0`, NaNs last), using the current rayon pool for large arrays (never when
+/// `ctx.threads()` is 1). Needs a scratch
 /// buffer as large as `data` once it exceeds one block. When cancelled, the contents of `data`
 /// are unspecified (a merge round may have overwritten part of it).
 pub fn sort_like_js(data: &mut [f64], ctx: &Ctx<'_>) -> Result<(), Cancelled> {
@@ -75,56 +76,121 @@ fn sort_blocked(
         data.sort_unstable_by(js_order);
         return Ok(());
     }
-    data.par_chunks_mut(block).try_for_each(|chunk| {
+    let sort_block = |chunk: &mut [f64]| {
         ctx.check()?;
         chunk.sort_unstable_by(js_order);
         Ok(())
-    })?;
+    };
+    if ctx.threads() == 1 {
+        data.chunks_mut(block).try_for_each(sort_block)?;
+    } else {
+        data.par_chunks_mut(block).try_for_each(sort_block)?;
+    }
+    let mut starts: Vec<usize> = (0..data.len()).step_by(block).collect();
+    merge_runs(data, &mut starts, piece, ctx)
+}
+
+/// Merges the sorted runs of `data` that start at `starts` (ascending, the first 0) into one
+/// sorted run, pairwise in rounds through a scratch buffer as large as `data`. Serial when
+/// `ctx.threads()` is 1. `starts` is left holding `[0]`.
+fn merge_runs(
+    data: &mut [f64],
+    starts: &mut Vec<usize>,
+    piece: usize,
+    ctx: &Ctx<'_>,
+) -> Result<(), Cancelled> {
+    if starts.len() <= 1 {
+        return Ok(());
+    }
     let mut scratch = vec![0.0f64; data.len()];
-    let mut run = block;
     let mut in_scratch = false;
-    while run < data.len() {
+    while starts.len() > 1 {
         if in_scratch {
-            merge_round(&scratch, data, run, piece, ctx)?;
+            merge_round(&scratch, data, starts, piece, ctx)?;
         } else {
-            merge_round(data, &mut scratch, run, piece, ctx)?;
+            merge_round(data, &mut scratch, starts, piece, ctx)?;
         }
         in_scratch = !in_scratch;
-        run = run.saturating_mul(2);
+        // Each pair of runs became one: keep every other start.
+        let mut i = 0;
+        starts.retain(|_| {
+            i += 1;
+            i % 2 == 1
+        });
     }
     if in_scratch {
-        data.par_chunks_mut(piece)
-            .zip(scratch.par_chunks(piece))
-            .for_each(|(d, s)| d.copy_from_slice(s));
+        let copy = |(d, s): (&mut [f64], &[f64])| d.copy_from_slice(s);
+        if ctx.threads() == 1 {
+            data.copy_from_slice(&scratch);
+        } else {
+            data.par_chunks_mut(piece)
+                .zip(scratch.par_chunks(piece))
+                .for_each(copy);
+        }
     }
     Ok(())
 }
 
-/// Merges each pair of adjacent sorted runs of length `run` in `src` (the last pair may be
-/// short or a lone run) into the same positions of `dst`.
+/// Merges sorted runs of `data` starting at `starts` (ascending, the first 0) into one sorted
+/// run on the calling thread only: the parent's last step after process-pool children sorted
+/// one part each. Needs a scratch buffer as large as `data`.
+pub fn merge_sorted_runs(
+    data: &mut [f64],
+    starts: &[usize],
+    ctx: &Ctx<'_>,
+) -> Result<(), Cancelled> {
+    assert!(
+        starts.first() == Some(&0) || starts.is_empty(),
+        "the first run starts at 0"
+    );
+    assert!(
+        starts.windows(2).all(|w| w[0] <= w[1]) && starts.last().is_none_or(|&s| s <= data.len()),
+        "run starts must be ascending and inside data"
+    );
+    let serial = Ctx::serial(ctx.cancel);
+    merge_runs(data, &mut starts.to_vec(), PIECE, &serial)
+}
+
+/// Merges each pair of adjacent sorted runs of `src` (runs start at `starts`; a last run without
+/// a partner is copied as it is) into the same positions of `dst`.
 fn merge_round(
     src: &[f64],
     dst: &mut [f64],
-    run: usize,
+    starts: &[usize],
     piece: usize,
     ctx: &Ctx<'_>,
 ) -> Result<(), Cancelled> {
-    let pair = run.saturating_mul(2);
-    src.par_chunks(pair)
-        .zip(dst.par_chunks_mut(pair))
-        .try_for_each(|(src, dst)| {
-            let (a, b) = src.split_at(run.min(src.len()));
-            dst.par_chunks_mut(piece)
-                .enumerate()
-                .try_for_each(|(i, out)| {
-                    ctx.check()?;
-                    let start = i * piece;
-                    let end = start + out.len();
-                    let (a0, a1) = (merge_split(a, b, start), merge_split(a, b, end));
-                    merge_into(&a[a0..a1], &b[start - a0..end - a1], out);
-                    Ok(())
-                })
-        })
+    let serial = ctx.threads() == 1;
+    let mut pairs = Vec::with_capacity(starts.len().div_ceil(2));
+    let mut rest = dst;
+    for k in (0..starts.len()).step_by(2) {
+        let lo = starts[k];
+        let mid = starts.get(k + 1).copied().unwrap_or(src.len());
+        let end = starts.get(k + 2).copied().unwrap_or(src.len());
+        let (out, tail) = rest.split_at_mut(end - lo);
+        rest = tail;
+        pairs.push((&src[lo..mid], &src[mid..end], out));
+    }
+    let merge_pair = |(a, b, dst): (&[f64], &[f64], &mut [f64])| {
+        let piece_of = |(i, out): (usize, &mut [f64])| {
+            ctx.check()?;
+            let start = i * piece;
+            let end = start + out.len();
+            let (a0, a1) = (merge_split(a, b, start), merge_split(a, b, end));
+            merge_into(&a[a0..a1], &b[start - a0..end - a1], out);
+            Ok(())
+        };
+        if serial {
+            dst.chunks_mut(piece).enumerate().try_for_each(piece_of)
+        } else {
+            dst.par_chunks_mut(piece).enumerate().try_for_each(piece_of)
+        }
+    };
+    if serial {
+        pairs.into_iter().try_for_each(merge_pair)
+    } else {
+        pairs.into_par_iter().try_for_each(merge_pair)
+    }
 }
 
 /// How many of the first `t` elements of the merge of `a` and `b` come from `a`, when ties are
@@ -344,6 +410,42 @@ mod test {
                 "{threads} threads, small"
             );
         }
+    }
+
+    #[test]
+    fn serial_matches_the_reference() {
+        let flag = AtomicBool::new(false);
+        for len in [0, 5, 1000, 3 * 64 + 7] {
+            let values = pattern(len, 5);
+            let mut data = values.clone();
+            sort_blocked(&mut data, 64, 50, &Ctx::serial(&flag)).unwrap();
+            assert_eq!(bits(&data), bits(&reference(&values)), "len {len}");
+        }
+    }
+
+    #[test]
+    fn merging_sorted_parts_matches_the_reference() {
+        let flag = AtomicBool::new(false);
+        let values = pattern(10_007, 9);
+        let want = bits(&reference(&values));
+        for parts in [1, 2, 3, 5, 8] {
+            let mut data = values.clone();
+            let starts: Vec<usize> = (0..parts).map(|i| data.len() * i / parts).collect();
+            let mut bounds = starts.clone();
+            bounds.push(data.len());
+            for w in bounds.windows(2) {
+                data[w[0]..w[1]].sort_unstable_by(js_order);
+            }
+            merge_sorted_runs(&mut data, &starts, &Ctx::new(&flag)).unwrap();
+            assert_eq!(bits(&data), want, "{parts} parts");
+        }
+        // Empty parts (more parts than elements) are fine too.
+        let mut tiny = vec![2.0, 1.0];
+        merge_sorted_runs(&mut tiny, &[0, 0, 1, 1], &Ctx::new(&flag)).unwrap();
+        assert_eq!(tiny, vec![1.0, 2.0]);
+        let mut one = vec![3.0];
+        merge_sorted_runs(&mut one, &[0, 0, 1], &Ctx::new(&flag)).unwrap();
+        assert_eq!(one, vec![3.0]);
     }
 
     #[test]

@@ -77,6 +77,18 @@ impl RawView {
         }
     }
 
+    /// A view over `len` elements of `kind` at `ptr` (memory shared with another process, or
+    /// a copy-on-write snapshot of the parent's). Making one is safe; reading through it goes
+    /// through [`SharedSlice`], whose accessors state the contract.
+    pub fn from_raw(ptr: *mut u8, len: usize, kind: ElemKind) -> Self {
+        Self { ptr, len, kind }
+    }
+
+    /// The address of the first element.
+    pub fn addr(&self) -> usize {
+        self.ptr as usize
+    }
+
     pub fn len(&self) -> usize {
         self.len
     }

@@ -6,7 +6,7 @@
 //! drain hands the batch to the JavaScript facade, which settles the promises.
 //! See `README.md` in this folder for the life of a task and the shutdown rules.
 
-mod notifier;
+pub(crate) mod notifier;
 mod task;
 
 use std::collections::HashMap;
@@ -135,9 +135,14 @@ impl NativePool {
         // SAFETY: env and the callback are valid for this call; `owner` is a leaked strong
         // reference to the `Shared` that holds the notifier, given back by `release_shared`.
         let started = unsafe {
-            shared
-                .notifier
-                .start(&env, on_complete.raw(), owner, release_shared, drain)
+            shared.notifier.start(
+                &env,
+                "native-parallel:ThreadPool",
+                on_complete.raw(),
+                owner,
+                release_shared,
+                drain,
+            )
         };
         if let Err(e) = started {
             // SAFETY: creation failed, so the reference handed over was not taken.

@@ -1,4 +1,4 @@
-//! Wakes the JavaScript thread when tasks complete.
+//! Wakes the JavaScript thread when tasks complete (used by the pool and by the cluster).
 //!
 //! One napi threadsafe function per pool, created raw so the pool controls exactly when it is
 //! called, referenced (keeps the event loop alive) and released. Completions are pushed onto a
@@ -51,13 +51,13 @@ impl Notifier {
     pub(crate) unsafe fn start(
         &self,
         env: &Env,
+        label: &str,
         callback: sys::napi_value,
         owner: *mut c_void,
         release_owner: unsafe fn(*mut c_void),
         drain: DrainFn,
     ) -> napi::Result<()> {
         let mut name = ptr::null_mut();
-        let label = "native-parallel:ThreadPool";
         // SAFETY: env is valid for this call; the string is valid UTF-8 of the given length.
         check(
             unsafe {
@@ -105,7 +105,7 @@ impl Notifier {
         self.set_referenced(env, false)
     }
 
-    /// Called by pool threads after pushing a completion.
+    /// Called by native threads after pushing a completion.
     pub(crate) fn wake(&self) {
         if self.wake_pending.swap(true, Ordering::AcqRel) {
             return;

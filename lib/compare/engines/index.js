@@ -4,7 +4,8 @@
  * Every engine `compare` knows, in report order. Adding an engine is one file in this folder
  * exporting `{ name, kind, describe, available(), start({ workers }) }` and one line here;
  * `start` resolves with `{ workers, run(kernel, input), noop(), pids(), stop() }` once the
- * engine is ready (pools are started before timing).
+ * engine is ready (pools are started before timing), plus `kernels` (the compute workloads it
+ * runs) when it does not run them all: the others are reported as skipped.
  * @module native-parallel/lib/compare/engines
  */
 
@@ -14,6 +15,7 @@ const engines = [
   require('./piscina'),
   require('./node-cluster'),
   require('./native-threads'),
+  require('./native-processes'),
 ];
 
 const byName = new Map(engines.map((e) => [e.name, e]));

@@ -166,9 +166,9 @@ function timeChart(workloads, colors) {
       const mid = y + 8;
       body.push(text(L - 10, mid + 4, esc(truncate(r.engine, L - 18)), 'text-anchor="end"'));
       if (!row.ok) {
-        const msg = `FAILED: ${r.error ?? r.status ?? 'no result'}`;
+        const msg = `${r.status === 'skipped' ? 'SKIPPED' : 'FAILED'}: ${r.error ?? r.status ?? 'no result'}`;
         body.push(`<g class="fail">${title(`${r.engine}: ${msg}`)}${text(L + 6, mid + 4, esc(truncate(msg, R - L - 12)), 'class="fail"')}</g>`);
-        body.push(text(R + 12, mid + 4, 'FAILED', 'class="fail strong"'));
+        body.push(text(R + 12, mid + 4, r.status === 'skipped' ? 'SKIPPED' : 'FAILED', 'class="fail strong"'));
       } else if (row.rel === null) {
         body.push(text(L + 6, mid + 4, `${esc(fmt(r.timeMs.median))} ms (no js baseline)`, 'class="muted"'));
         body.push(text(R + 12, mid + 4, `${esc(fmt(r.timeMs.median))} ms`, 'class="muted"'));

@@ -24,7 +24,7 @@ function kernelTable(w) {
   const rows = w.results.map((r) =>
     r.status === 'ok'
       ? [r.engine, r.workers, range(r.timeMs), r.speedup ? `${f(r.speedup.median)}x` : '-', r.efficiency === null ? '-' : f(r.efficiency), f(r.cpuMs.median, 1), f(r.peakRssMiB, 0)]
-      : [r.engine, r.workers, `FAILED: ${r.error}`, '', '', '', ''],
+      : [r.engine, r.workers, `${(r.status ?? 'failed').toUpperCase()}: ${r.error}`, '', '', '', ''],
   );
   return `${w.name} (${w.describe})\n${table(['engine', 'workers', 'ms median (min-max)', 'speedup vs js', 'efficiency', 'CPU ms', 'peak RSS MiB'], rows)}`;
 }

@@ -1,0 +1,188 @@
+'use strict';
+
+/**
+ * Checks for the cluster's settings and arguments: TypeError/RangeError with Node-style codes
+ * and messages naming the field, before anything is forked.
+ * @module native-parallel/lib/cluster/validate
+ */
+
+const net = require('node:net');
+const { invalidArgType, invalidArgValue, outOfRange } = require('../errors');
+const { validateObject, validateInteger } = require('../validate');
+
+const BALANCES = ['reuseport', 'shared'];
+const SERIALIZATIONS = ['advanced', 'json'];
+const RESTART_DEFAULTS = Object.freeze({ maxRestarts: 10, windowMs: 60000, backoffMs: 100 });
+const KNOWN = ['exec', 'args', 'execArgv', 'env', 'cwd', 'silent', 'balance', 'serialization', 'restart', 'shutdownTimeoutMs', 'handleSignals'];
+
+/** @param {unknown} value @param {string} name */
+function validateString(value, name, { allowEmpty = false } = {}) {
+  if (typeof value !== 'string') throw invalidArgType(name, 'of type string', value);
+  if (!allowEmpty && value.length === 0) throw invalidArgValue(name, value, 'must not be empty');
+  if (value.includes('\0')) throw invalidArgValue(name, value, 'must not contain null bytes');
+  return value;
+}
+
+/** @param {unknown} value @param {string} name */
+function validateStringArray(value, name) {
+  if (!Array.isArray(value)) throw invalidArgType(name, 'an instance of Array', value);
+  value.forEach((item, i) => validateString(item, `${name}[${i}]`, { allowEmpty: true }));
+  return [...value];
+}
+
+/** @param {unknown} value @param {string} name */
+function validateBoolean(value, name) {
+  if (typeof value !== 'boolean') throw invalidArgType(name, 'of type boolean', value);
+  return value;
+}
+
+/** @param {unknown} value @param {string} name @param {string[]} allowed */
+function validateOneOf(value, name, allowed) {
+  if (typeof value !== 'string') throw invalidArgType(name, 'of type string', value);
+  if (!allowed.includes(value)) throw invalidArgValue(name, value, `must be one of: ${allowed.map((a) => `'${a}'`).join(', ')}`);
+  return value;
+}
+
+/**
+ * An environment: string keys without '=' or NUL; values are strings, numbers or booleans
+ * (turned into strings, as child_process does); undefined values are skipped.
+ * @param {unknown} value @param {string} name
+ * @returns {Record<string, string>}
+ */
+function validateEnv(value, name) {
+  validateObject(value, name);
+  /** @type {Record<string, string>} */
+  const out = {};
+  for (const [key, v] of Object.entries(/** @type {object} */ (value))) {
+    if (key.length === 0 || key.includes('=') || key.includes('\0')) {
+      throw invalidArgValue(`${name}`, key, 'must have keys that are not empty and contain no "=" or null bytes');
+    }
+    if (v === undefined) continue;
+    if (typeof v !== 'string' && typeof v !== 'number' && typeof v !== 'boolean') {
+      throw invalidArgType(`${name}.${key}`, 'of type string, number or boolean', v);
+    }
+    const text = String(v);
+    if (text.includes('\0')) throw invalidArgValue(`${name}.${key}`, v, 'must not contain null bytes');
+    out[key] = text;
+  }
+  return out;
+}
+
+/** @param {unknown} value @param {string} name */
+function validateRestart(value, name) {
+  if (value === false) return false;
+  validateObject(value, name);
+  const r = /** @type {Record<string, unknown>} */ (value);
+  for (const key of Object.keys(r)) {
+    if (!(key in RESTART_DEFAULTS)) throw invalidArgValue(`${name}.${key}`, r[key], `is not a restart setting (known: ${Object.keys(RESTART_DEFAULTS).join(', ')})`);
+  }
+  return {
+    maxRestarts: r.maxRestarts === undefined ? RESTART_DEFAULTS.maxRestarts : validateInteger(r.maxRestarts, `${name}.maxRestarts`, 0, 1e9),
+    windowMs: r.windowMs === undefined ? RESTART_DEFAULTS.windowMs : validateInteger(r.windowMs, `${name}.windowMs`, 1, 2 ** 31 - 1),
+    backoffMs: r.backoffMs === undefined ? RESTART_DEFAULTS.backoffMs : validateInteger(r.backoffMs, `${name}.backoffMs`, 0, 2 ** 31 - 1),
+  };
+}
+
+/**
+ * Validates a `setupPrimary` argument; returns only the fields given, normalised.
+ * @param {unknown} settings
+ */
+function validateSettings(settings) {
+  const s = validateObject(settings, 'settings');
+  /** @type {Record<string, any>} */
+  const out = {};
+  for (const key of Object.keys(s)) {
+    if (!KNOWN.includes(key)) throw invalidArgValue(`settings.${key}`, s[key], `is not a cluster setting (known: ${KNOWN.join(', ')})`);
+    const v = s[key];
+    if (v === undefined) continue;
+    const name = `settings.${key}`;
+    switch (key) {
+      case 'exec':
+      case 'cwd':
+        out[key] = validateString(v, name);
+        break;
+      case 'args':
+      case 'execArgv':
+        out[key] = validateStringArray(v, name);
+        break;
+      case 'env':
+        out[key] = validateEnv(v, name);
+        break;
+      case 'silent':
+      case 'handleSignals':
+        out[key] = validateBoolean(v, name);
+        break;
+      case 'balance':
+        out[key] = validateOneOf(v, name, BALANCES);
+        break;
+      case 'serialization':
+        out[key] = validateOneOf(v, name, SERIALIZATIONS);
+        break;
+      case 'restart':
+        out[key] = validateRestart(v, name);
+        break;
+      case 'shutdownTimeoutMs':
+        out[key] = validateInteger(v, name, 0, 2 ** 31 - 1);
+        break;
+    }
+  }
+  return out;
+}
+
+/**
+ * Validates `cluster.listen(server, options)`.
+ * @param {unknown} server
+ * @param {unknown} options
+ * @returns {{ port: number, host: string | undefined, backlog: number }}
+ */
+function validateListen(server, options) {
+  if (server === null || typeof server !== 'object' || typeof /** @type {any} */ (server).listen !== 'function') {
+    throw invalidArgType('server', 'an instance of net.Server', server);
+  }
+  const o = validateObject(options, 'options');
+  const port = o.port === undefined ? 0 : validateInteger(o.port, 'options.port', 0, 65535);
+  let host;
+  if (o.host !== undefined) {
+    host = validateString(o.host, 'options.host');
+  }
+  const backlog = o.backlog === undefined ? 511 : validateInteger(o.backlog, 'options.backlog', 1, 65535);
+  for (const key of Object.keys(o)) {
+    if (!['port', 'host', 'backlog'].includes(key)) throw invalidArgValue(`options.${key}`, o[key], 'is not a listen option (known: port, host, backlog)');
+  }
+  return { port, host, backlog };
+}
+
+/** True when `host` is an IP literal (no name lookup needed). */
+const isIp = (host) => net.isIP(host) !== 0;
+
+/** A signal name (`'SIGTERM'`) or number, as `process.kill` takes it. */
+function validateSignal(value, name) {
+  const { signals } = require('node:os').constants;
+  if (typeof value === 'number') {
+    if (!Number.isInteger(value) || value < 0 || value > 64) throw outOfRange(name, 'a signal number from 0 to 64', value);
+    return value;
+  }
+  if (typeof value !== 'string') throw invalidArgType(name, 'of type string or number', value);
+  const n = /** @type {Record<string, number>} */ (signals)[value];
+  if (n === undefined) throw makeUnknownSignal(value, name);
+  return n;
+}
+
+function makeUnknownSignal(value, name) {
+  const err = invalidArgValue(name, value, 'is not a known signal');
+  err.code = 'ERR_UNKNOWN_SIGNAL';
+  err.message = `Unknown signal: ${value}`;
+  return err;
+}
+
+module.exports = {
+  validateSettings,
+  validateEnv,
+  validateListen,
+  validateSignal,
+  validateString,
+  isIp,
+  RESTART_DEFAULTS,
+  BALANCES,
+  SERIALIZATIONS,
+};

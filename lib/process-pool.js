@@ -1,0 +1,208 @@
+'use strict';
+
+/**
+ * ProcessPool: the public face of `src/process_pool/`. Rust-only worker processes forked from
+ * this one; a task's work is split over them and written into SharedMemory. This file checks
+ * every argument (with the same kernel specs as ThreadPool), pins the SharedMemory a task uses,
+ * wires AbortSignals and settles the promises when the native side reports.
+ * @module native-parallel/lib/process-pool
+ */
+
+const os = require('node:os');
+const errors = require('./errors');
+const { loadNative } = require('./native');
+const { specs, internalSpecs } = require('./kernels');
+const { validateObject, validateInteger, validateAbortSignal, overlaps } = require('./validate');
+const { sharedMemoryOf, pinViews, unpinAll, releaseListeners, kId } = require('./shared-memory');
+// One test hook symbol for both pools (lib/internal/testing.js).
+const { kInternalRun } = require('./thread-pool');
+
+const OUTCOME = Object.freeze({ ok: 0, cancelled: 1, panicked: 2, exited: 3, destroyed: 4, invalid: 5 });
+const FIELDS = 6;
+const asyncDispose = Symbol.asyncDispose ?? Symbol.for('nodejs.asyncDispose');
+
+/** Signal number → name; the first name wins (SIGABRT, not its alias SIGIOT). */
+const signalNames = new Map();
+for (const [name, n] of Object.entries(os.constants.signals)) if (!signalNames.has(n)) signalNames.set(n, name);
+
+function nativeClass() {
+  const native = loadNative('ProcessPool');
+  if (typeof native.NativeProcessPool !== 'function') throw errors.unsupportedPlatform('ProcessPool');
+  return native.NativeProcessPool;
+}
+
+let kernelList;
+/** Public kernel names the process pool runs (matmul and histogram are not there yet). */
+function publicKernels() {
+  kernelList ??= Object.freeze(nativeClass().kernelNames().filter((name) => !name.startsWith('__')));
+  return kernelList;
+}
+
+/**
+ * @typedef {object} ProcessPoolOptions
+ * @property {number} [processes] worker processes (default: `os.availableParallelism()`)
+ */
+
+class ProcessPool {
+  /** Names of the kernels `run` accepts. */
+  static get kernels() {
+    return publicKernels();
+  }
+
+  #native;
+  #processes;
+  #kernelIds;
+  /** @type {Map<number, any>} */
+  #pending = new Map();
+  #destroyed = false;
+  /** @type {Promise<void> | null} */
+  #destroying = null;
+  #forget;
+
+  /** @param {ProcessPoolOptions} [options] */
+  constructor(options = {}) {
+    validateObject(options, 'options');
+    const processes =
+      options.processes === undefined ? os.availableParallelism() : validateInteger(options.processes, 'options.processes', 1, 1024);
+    const Native = nativeClass();
+    this.#processes = processes;
+    this.#kernelIds = new Map(Native.kernelNames().map((name, id) => [name, id]));
+    this.#native = new Native(processes, (numbers, messages) => this.#onComplete(numbers, messages));
+    this.#forget = (id) => this.#native.forget(id);
+    releaseListeners.add(this.#forget);
+  }
+
+  /** Number of worker processes. */
+  get processes() {
+    return this.#processes;
+  }
+
+  /** Pids of the live worker processes (empty once destroyed). */
+  get pids() {
+    return this.#destroyed ? [] : this.#native.pids();
+  }
+
+  /**
+   * Runs a kernel, split over the worker processes. Outputs must be views over a SharedMemory.
+   * When every input is in SharedMemory too, the persistent workers run the task; otherwise a
+   * worker is forked for each part and reads this process's memory as it was at this call
+   * (copy-on-write).
+   * @param {string} kernel one of `ProcessPool.kernels`
+   * @param {object} [input] the kernel's input (as for ThreadPool)
+   * @param {{ signal?: AbortSignal }} [options]
+   * @returns {Promise<any>}
+   */
+  run(kernel, input, options = undefined) {
+    if (typeof kernel !== 'string') return Promise.reject(errors.invalidArgType('kernel', 'of type string', kernel));
+    if (!publicKernels().includes(kernel)) return Promise.reject(errors.unknownKernel(kernel, publicKernels()));
+    return this.#submit(kernel, specs[kernel], input, options);
+  }
+
+  /** Test hook: runs an internal kernel such as `__segfault` (see lib/internal/testing.js). */
+  [kInternalRun](kernel, input) {
+    const spec = internalSpecs[kernel] ?? {
+      prepare: (i) => ({ params: i?.code === undefined ? [] : [i.code], views: [], result: () => undefined }),
+    };
+    return this.#submit(kernel, spec, input, undefined);
+  }
+
+  #submit(kernel, spec, input, options) {
+    let signal;
+    let prepared;
+    try {
+      if (options !== undefined) signal = validateAbortSignal(validateObject(options, 'options').signal, 'options.signal');
+      if (this.#destroyed) throw errors.poolDestroyed();
+      prepared = spec.prepare(input);
+      checkViews(prepared.views);
+    } catch (err) {
+      return Promise.reject(err);
+    }
+    if (signal?.aborted) return Promise.reject(new errors.AbortError(undefined, { cause: signal.reason }));
+
+    const views = prepared.views.map((v) => v.view);
+    const owners = views.map((view) => sharedMemoryOf(view));
+    const pinned = pinViews(prepared.views);
+    let id;
+    try {
+      id = this.#native.submit(
+        this.#kernelIds.get(kernel),
+        new Float64Array(prepared.params),
+        views,
+        Float64Array.from(owners, (shm) => (shm ? shm[kId] : 0)),
+      );
+    } catch (err) {
+      unpinAll(pinned);
+      return Promise.reject(err);
+    }
+    return new Promise((resolve, reject) => {
+      const task = { resolve, reject, prepared, pinned, signal, onAbort: null };
+      if (signal) {
+        task.onAbort = () => this.#native.cancel(id);
+        signal.addEventListener('abort', task.onAbort, { once: true });
+      }
+      this.#pending.set(id, task);
+    });
+  }
+
+  #onComplete(numbers, messages) {
+    for (let i = 0; i < numbers.length / FIELDS; i++) {
+      const at = i * FIELDS;
+      const task = this.#pending.get(numbers[at]);
+      if (task === undefined) continue;
+      this.#pending.delete(numbers[at]);
+      unpinAll(task.pinned);
+      if (task.onAbort) task.signal.removeEventListener('abort', task.onAbort);
+      const [outcome, value, code, signal] = [numbers[at + 1], numbers[at + 2], numbers[at + 3], numbers[at + 4]];
+      try {
+        if (outcome === OUTCOME.ok) task.resolve(task.prepared.result(value));
+        else if (outcome === OUTCOME.cancelled) {
+          task.reject(
+            this.#destroyed && !task.signal?.aborted ? errors.poolDestroyed() : new errors.AbortError(undefined, { cause: task.signal?.reason }),
+          );
+        } else if (outcome === OUTCOME.panicked) task.reject(errors.nativePanic(messages[i] || 'unknown panic'));
+        else if (outcome === OUTCOME.exited) {
+          task.reject(errors.workerProcessExited(signal ? null : code, signal ? (signalNames.get(signal) ?? `signal ${signal}`) : null));
+        } else if (outcome === OUTCOME.destroyed) task.reject(errors.poolDestroyed());
+        else task.reject(errors.invalidState(`A worker process refused the task: ${messages[i]}`));
+      } catch (err) {
+        task.reject(err);
+      }
+    }
+  }
+
+  /**
+   * Kills and reaps every worker process. Tasks not yet settled reject with
+   * ERR_POOL_DESTROYED. Resolves once no worker is left; the pool then holds nothing open.
+   * @returns {Promise<void>}
+   */
+  destroy() {
+    if (this.#destroying) return this.#destroying;
+    this.#destroyed = true;
+    releaseListeners.delete(this.#forget);
+    const { numbers, messages } = this.#native.close();
+    this.#onComplete(numbers, messages);
+    this.#destroying = Promise.resolve();
+    return this.#destroying;
+  }
+
+  [asyncDispose]() {
+    return this.destroy();
+  }
+}
+
+/** Outputs must be in SharedMemory and must not share memory with any other view. */
+function checkViews(views) {
+  for (let i = 0; i < views.length; i++) {
+    if (views[i].mode === 'in') continue;
+    if (sharedMemoryOf(views[i].view) === undefined) {
+      throw errors.invalidArgValue(`input.${views[i].name}`, views[i].view, 'must be a view over a SharedMemory (worker processes write their results there)');
+    }
+    for (let j = 0; j < views.length; j++) {
+      if (i !== j && overlaps(views[i].view, views[j].view)) {
+        throw errors.invalidArgValue(`input.${views[i].name}`, views[i].view, `must not overlap input.${views[j].name}`);
+      }
+    }
+  }
+}
+
+module.exports = { ProcessPool };

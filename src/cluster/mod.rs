@@ -1,0 +1,388 @@
+//! cluster: Node worker processes forked, reaped and given sockets from Rust.
+//!
+//! - [`spawn`]: fork + exec of one worker with exactly the fds it needs.
+//! - [`reap`]: the long-lived spawner thread (fork, pidfd per child, per-pid reaping).
+//! - [`sockets`]: SO_REUSEPORT / shared listening sockets and fd passing.
+//!
+//! IPC framing, supervision, balancing policy and reload live in the JavaScript facade
+//! (`lib/cluster/`): the native side only does what JavaScript cannot. See `README.md` here.
+
+mod reap;
+mod sockets;
+mod spawn;
+
+use std::ffi::c_void;
+use std::net::IpAddr;
+use std::os::fd::{AsRawFd, IntoRawFd, OwnedFd};
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::Arc;
+
+use crossbeam::queue::SegQueue;
+use napi::bindgen_prelude::{Function, Unknown};
+use napi::{sys, CleanupEnvHook, Env, JsValue};
+use napi_derive::napi;
+use nix::fcntl::OFlag;
+
+use crate::napi_util::{check, throw, ErrorKind};
+use crate::pool::notifier::Notifier;
+use reap::{ExitEvent, Spawner};
+use spawn::{FdMove, Prepared, SpawnSpec, CONTROL_FD, IPC_FD};
+
+/// Per-cluster state shared with the spawner thread: exits waiting for the JS thread.
+#[derive(Debug)]
+pub(crate) struct Sink {
+    exits: SegQueue<ExitEvent>,
+    notifier: Notifier,
+    /// Children spawned and not yet reported (JS thread only; atomic so `Sink` is `Sync`).
+    live: AtomicU32,
+}
+
+impl Sink {
+    /// Called by the spawner thread when a child of this cluster was reaped.
+    pub(crate) fn push_exit(&self, event: ExitEvent) {
+        self.exits.push(event);
+        self.notifier.wake();
+    }
+}
+
+/// What to run: `file` with `args` (argv[1..]), `env` as `KEY=value` strings, in `cwd`.
+#[napi(object)]
+#[derive(Debug)]
+pub struct SpawnOptions {
+    /// Absolute path of the program (the facade passes `process.execPath`).
+    pub file: String,
+    /// argv[1..].
+    pub args: Vec<String>,
+    /// The whole environment, `KEY=value`.
+    pub env: Vec<String>,
+    /// Working directory (default: the primary's).
+    pub cwd: Option<String>,
+    /// Pipe stdout/stderr to the primary and give the child /dev/null as stdin.
+    pub silent: bool,
+}
+
+/// A started worker: its pid and the primary's ends of its channels (owned by the caller).
+#[napi(object)]
+#[derive(Debug)]
+pub struct SpawnedWorker {
+    /// Process id.
+    pub pid: i32,
+    /// The primary's end of the IPC socketpair (the child has fd 3).
+    pub ipc_fd: i32,
+    /// The primary's end of the control socketpair for fd passing (the child has fd 4).
+    pub control_fd: i32,
+    /// Read end of the child's stdout when `silent`.
+    pub stdout_fd: Option<i32>,
+    /// Read end of the child's stderr when `silent`.
+    pub stderr_fd: Option<i32>,
+}
+
+/// The native half of `cluster` in the primary (the public API is `lib/cluster/`).
+#[napi]
+pub struct NativeCluster {
+    sink: Arc<Sink>,
+    spawner: Arc<Spawner>,
+    cleanup: Option<CleanupEnvHook<Arc<Sink>>>,
+}
+
+impl std::fmt::Debug for NativeCluster {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("NativeCluster")
+            .field("live", &self.sink.live.load(Ordering::Relaxed))
+            .finish()
+    }
+}
+
+#[napi]
+impl NativeCluster {
+    /// `onExit(batch)` receives reaped children as a flat array of `[pid, code, signal]`
+    /// records (code -1 when a signal ended the process; signal 0 when none did). The
+    /// callback keeps the event loop alive only while a spawned child is still running.
+    #[napi(constructor)]
+    pub fn new(env: Env, on_exit: Function<'_, Unknown<'_>, ()>) -> napi::Result<Self> {
+        let spawner = reap::spawner()
+            .map_err(|m| throw(&env, ErrorKind::Error, "ERR_CLUSTER_SPAWNER", &m))?;
+        let sink = Arc::new(Sink {
+            exits: SegQueue::new(),
+            notifier: Notifier::new(),
+            live: AtomicU32::new(0),
+        });
+        let owner = Arc::into_raw(sink.clone()) as *mut c_void;
+        // SAFETY: env and the callback are valid for this call; `owner` is a leaked strong
+        // reference to the `Sink` holding the notifier, given back by `release_sink`.
+        let started = unsafe {
+            sink.notifier.start(
+                &env,
+                "native-parallel:cluster",
+                on_exit.raw(),
+                owner,
+                release_sink,
+                drain,
+            )
+        };
+        if let Err(e) = started {
+            // SAFETY: creation failed, so the reference handed over was not taken.
+            unsafe { release_sink(owner) };
+            return Err(e);
+        }
+        // The env is going away (a Worker thread ends, or the process exits): nothing will
+        // supervise our children any more, so end them.
+        let for_hook = spawner.clone();
+        let cleanup = env.add_env_cleanup_hook(sink.clone(), move |sink| {
+            sink.notifier.mark_closed();
+            for_hook.kill_all(&sink);
+        })?;
+        Ok(Self {
+            sink,
+            spawner,
+            cleanup: Some(cleanup),
+        })
+    }
+
+    /// Forks and execs a worker. Throws with the errno name as `code` (and `syscall` in the
+    /// message) when the process could not be started.
+    #[napi]
+    pub fn spawn(&mut self, env: Env, options: SpawnOptions) -> napi::Result<SpawnedWorker> {
+        let fail = |e: &dyn std::fmt::Display, code: &str| {
+            throw(&env, ErrorKind::Error, code, &format!("spawn failed: {e}"))
+        };
+        let sock = |e: sockets::SockError| fail(&e.message(""), &e.code());
+        if self.cleanup.is_none() {
+            return Err(throw(
+                &env,
+                ErrorKind::Error,
+                "ERR_INVALID_STATE",
+                "the cluster is closed",
+            ));
+        }
+        let (ipc_parent, ipc_child) = sockets::ipc_pair().map_err(sock)?;
+        let (ctl_parent, ctl_child) = sockets::control_pair().map_err(sock)?;
+        let mut moves = vec![
+            FdMove {
+                from: ipc_child.as_raw_fd(),
+                to: IPC_FD,
+            },
+            FdMove {
+                from: ctl_child.as_raw_fd(),
+                to: CONTROL_FD,
+            },
+        ];
+        let mut keep_alive = vec![ipc_child, ctl_child];
+        let mut outputs: Vec<OwnedFd> = Vec::new();
+        if options.silent {
+            for to in [1, 2] {
+                let (r, w) = nix::unistd::pipe2(OFlag::O_CLOEXEC)
+                    .map_err(|e| fail(&format!("pipe2 {e:?}: {}", e.desc()), &format!("{e:?}")))?;
+                moves.push(FdMove {
+                    from: w.as_raw_fd(),
+                    to,
+                });
+                keep_alive.push(w);
+                outputs.push(r);
+            }
+        }
+        let spec = SpawnSpec {
+            file: options.file,
+            args: options.args,
+            env: options.env,
+            cwd: options.cwd,
+            silent: options.silent,
+        };
+        let prepared = Prepared::new(&spec, moves).map_err(|e| fail(&e, &e.code()))?;
+        let pid = self
+            .spawner
+            .spawn(prepared, keep_alive, self.sink.clone())
+            .map_err(|e| fail(&e, &e.code()))?;
+        if self.sink.live.fetch_add(1, Ordering::AcqRel) == 0 {
+            self.sink.notifier.set_referenced(&env, true)?;
+        }
+        let mut outputs = outputs.into_iter().map(|fd| fd.into_raw_fd());
+        Ok(SpawnedWorker {
+            pid,
+            ipc_fd: ipc_parent.into_raw_fd(),
+            control_fd: ctl_parent.into_raw_fd(),
+            stdout_fd: outputs.next(),
+            stderr_fd: outputs.next(),
+        })
+    }
+
+    /// Sends a signal (by number) to a child that has not been reaped. Returns false when
+    /// the child is already gone; never signals a reaped (possibly reused) pid.
+    #[napi]
+    pub fn kill(&self, env: Env, pid: i32, signal: i32) -> napi::Result<bool> {
+        self.spawner.kill(pid, signal).map_err(|e| {
+            throw(
+                &env,
+                ErrorKind::Error,
+                &format!("{e:?}"),
+                &format!("kill {e:?}: {}", e.desc()),
+            )
+        })
+    }
+
+    /// Makes a TCP socket on `host` (an IP address) and `port`: `kind` is `'reuseport'`
+    /// (SO_REUSEPORT, listening), `'reservation'` (SO_REUSEPORT, bound only: holds the port) or
+    /// `'shared'` (listening, one for all workers). Returns `[fd, port]`; the caller owns the fd.
+    #[napi]
+    pub fn bind(
+        env: Env,
+        host: String,
+        port: u32,
+        backlog: i32,
+        kind: String,
+    ) -> napi::Result<Vec<i32>> {
+        let ip = parse_ip(&env, &host)?;
+        let kind = match kind.as_str() {
+            "reuseport" => sockets::Kind::ReusePort,
+            "reservation" => sockets::Kind::Reservation,
+            "shared" => sockets::Kind::Shared,
+            _ => {
+                return Err(throw(
+                    &env,
+                    ErrorKind::Type,
+                    "ERR_INVALID_ARG_VALUE",
+                    "kind must be 'reuseport', 'reservation' or 'shared'",
+                ))
+            }
+        };
+        let port = u16::try_from(port).map_err(|_| {
+            throw(
+                &env,
+                ErrorKind::Range,
+                "ERR_OUT_OF_RANGE",
+                "port must be from 0 to 65535",
+            )
+        })?;
+        let bound = sockets::bind(ip, port, backlog.max(1), kind).map_err(|e| {
+            throw(
+                &env,
+                ErrorKind::Error,
+                &e.code(),
+                &e.message(&format!(" {host}:{port}")),
+            )
+        })?;
+        Ok(vec![bound.fd, i32::from(bound.port)])
+    }
+
+    /// Sends a copy of `fd` over a control socket, tagged with `token`. Never blocks.
+    #[napi]
+    pub fn send_fd(env: Env, control: i32, fd: i32, token: u32) -> napi::Result<()> {
+        sockets::send_fd(control, fd, token)
+            .map_err(|e| throw(&env, ErrorKind::Error, &e.code(), &e.message("")))
+    }
+
+    /// Receives one fd from a control socket: `[fd, token]`. Never blocks (throws EAGAIN when
+    /// nothing is waiting).
+    #[napi]
+    pub fn recv_fd(env: Env, control: i32) -> napi::Result<Vec<i64>> {
+        let (fd, token) = sockets::recv_fd(control)
+            .map_err(|e| throw(&env, ErrorKind::Error, &e.code(), &e.message("")))?;
+        Ok(vec![i64::from(fd), i64::from(token)])
+    }
+
+    /// Closes an fd that native code handed to JavaScript and JavaScript did not give to libuv.
+    #[napi]
+    pub fn close_fd(fd: i32) {
+        sockets::close(fd);
+    }
+
+    /// Marks an fd close-on-exec.
+    #[napi]
+    pub fn set_cloexec(env: Env, fd: i32) -> napi::Result<()> {
+        sockets::set_cloexec(fd)
+            .map_err(|e| throw(&env, ErrorKind::Error, &e.code(), &e.message("")))
+    }
+
+    /// Releases the exit callback. Children still running are no longer reported.
+    #[napi]
+    pub fn close(&mut self, env: Env) -> napi::Result<()> {
+        self.sink.notifier.release();
+        if let Some(hook) = self.cleanup.take() {
+            env.remove_env_cleanup_hook(hook)?;
+        }
+        Ok(())
+    }
+}
+
+fn parse_ip(env: &Env, host: &str) -> napi::Result<IpAddr> {
+    host.parse::<IpAddr>().map_err(|_| {
+        throw(
+            env,
+            ErrorKind::Type,
+            "ERR_INVALID_ARG_VALUE",
+            &format!("'{host}' is not an IP address"),
+        )
+    })
+}
+
+/// # Safety
+/// `owner` must come from `Arc::into_raw` of an `Arc<Sink>` and be released only once.
+unsafe fn release_sink(owner: *mut c_void) {
+    // SAFETY: guaranteed by the caller.
+    drop(unsafe { Arc::from_raw(owner as *const Sink) });
+}
+
+/// Hands reaped children to the JavaScript callback (runs on the JS thread).
+///
+/// # Safety
+/// `owner` must be the leaked `Arc<Sink>` given to `Notifier::start`, still alive;
+/// `env`/`callback` come from napi (either may be null while the env is torn down).
+unsafe fn drain(env: sys::napi_env, callback: sys::napi_value, owner: *mut c_void) {
+    // SAFETY: guaranteed by the caller: the notifier's hooks hold this reference.
+    let sink = unsafe { &*(owner as *const Sink) };
+    let mut batch = Vec::new();
+    while let Some(exit) = sink.exits.pop() {
+        batch.push(exit);
+    }
+    if batch.is_empty() {
+        return;
+    }
+    let left = sink
+        .live
+        .fetch_sub(batch.len() as u32, Ordering::AcqRel)
+        .saturating_sub(batch.len() as u32);
+    if env.is_null() || callback.is_null() {
+        return;
+    }
+    let env = Env::from_raw(env);
+    if left == 0 {
+        let _ = sink.notifier.set_referenced(&env, false);
+    }
+    // SAFETY: on the JS thread inside a napi callback, with a live env and callback.
+    let _ = unsafe { deliver(&env, callback, &batch) };
+}
+
+/// # Safety
+/// Must run on the JS thread inside a napi callback; `callback` must be a function.
+unsafe fn deliver(env: &Env, callback: sys::napi_value, batch: &[ExitEvent]) -> napi::Result<()> {
+    let raw = env.raw();
+    let mut numbers = std::ptr::null_mut();
+    // SAFETY (this block): every call gets the live env and handles created in this scope.
+    unsafe {
+        check(
+            sys::napi_create_array_with_length(raw, batch.len() * 3, &mut numbers),
+            "creating the batch",
+        )?;
+        for (i, exit) in batch.iter().enumerate() {
+            for (j, v) in [exit.pid, exit.code, exit.signal].into_iter().enumerate() {
+                let mut n = std::ptr::null_mut();
+                check(sys::napi_create_int32(raw, v, &mut n), "creating a number")?;
+                check(
+                    sys::napi_set_element(raw, numbers, (i * 3 + j) as u32, n),
+                    "filling the batch",
+                )?;
+            }
+        }
+        let mut global = std::ptr::null_mut();
+        check(
+            sys::napi_get_global(raw, &mut global),
+            "reading the global object",
+        )?;
+        let args = [numbers];
+        let mut result = std::ptr::null_mut();
+        check(
+            sys::napi_call_function(raw, global, callback, 1, args.as_ptr(), &mut result),
+            "calling onExit",
+        )
+    }
+}

@@ -1,0 +1,261 @@
+//! Listening sockets and fd passing.
+//!
+//! Sockets are made with socket2 (close-on-exec, non-blocking) and handed to JavaScript as
+//! raw fds that `server.listen({ fd })` adopts. Fds travel between processes over the
+//! per-worker control socketpair (`SOCK_SEQPACKET`) as `SCM_RIGHTS`, each with a 4-byte token
+//! so the receiver can check it got the fd it was told about over IPC.
+
+use std::io::{IoSlice, IoSliceMut};
+use std::net::{IpAddr, SocketAddr};
+use std::os::fd::{FromRawFd, IntoRawFd, OwnedFd, RawFd};
+
+use nix::errno::Errno;
+use nix::sys::socket::{
+    recvmsg, sendmsg, socketpair, AddressFamily, ControlMessage, ControlMessageOwned, MsgFlags,
+    SockFlag, SockType,
+};
+use socket2::{Domain, Protocol, Socket, Type};
+
+/// A failed socket operation: the syscall and the OS error.
+#[derive(Debug)]
+pub(crate) struct SockError {
+    pub(crate) syscall: &'static str,
+    pub(crate) errno: Errno,
+}
+
+impl SockError {
+    fn new(syscall: &'static str, err: std::io::Error) -> Self {
+        Self {
+            syscall,
+            errno: Errno::from_raw(err.raw_os_error().unwrap_or(libc::EIO)),
+        }
+    }
+
+    fn nix(syscall: &'static str, errno: Errno) -> Self {
+        Self { syscall, errno }
+    }
+
+    /// Node-style code: the errno name.
+    pub(crate) fn code(&self) -> String {
+        format!("{:?}", self.errno)
+    }
+
+    /// Node-style message: `bind EADDRINUSE: Address in use`.
+    pub(crate) fn message(&self, context: &str) -> String {
+        format!(
+            "{} {:?}: {}{context}",
+            self.syscall,
+            self.errno,
+            self.errno.desc()
+        )
+    }
+}
+
+/// How a listening socket is made.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Kind {
+    /// SO_REUSEPORT, listening (one per worker, the kernel spreads connections).
+    ReusePort,
+    /// SO_REUSEPORT, bound but not listening: reserves a port for `ReusePort` sockets.
+    Reservation,
+    /// SO_REUSEADDR, listening: one socket shared by every worker.
+    Shared,
+}
+
+/// A bound socket: its fd (owned by the caller from now on) and the port it got.
+#[derive(Debug)]
+pub(crate) struct Bound {
+    pub(crate) fd: RawFd,
+    pub(crate) port: u16,
+}
+
+/// Makes a TCP socket of the given kind on `ip:port`. An unspecified IPv6 address listens
+/// dual-stack, as Node does.
+pub(crate) fn bind(ip: IpAddr, port: u16, backlog: i32, kind: Kind) -> Result<Bound, SockError> {
+    let domain = if ip.is_ipv4() {
+        Domain::IPV4
+    } else {
+        Domain::IPV6
+    };
+    let socket = Socket::new(domain, Type::STREAM, Some(Protocol::TCP))
+        .map_err(|e| SockError::new("socket", e))?;
+    socket
+        .set_reuse_address(true)
+        .map_err(|e| SockError::new("setsockopt", e))?;
+    if kind != Kind::Shared {
+        socket
+            .set_reuse_port(true)
+            .map_err(|e| SockError::new("setsockopt", e))?;
+    }
+    if ip.is_ipv6() && ip.is_unspecified() {
+        socket
+            .set_only_v6(false)
+            .map_err(|e| SockError::new("setsockopt", e))?;
+    }
+    socket
+        .bind(&SocketAddr::new(ip, port).into())
+        .map_err(|e| SockError::new("bind", e))?;
+    if kind != Kind::Reservation {
+        socket
+            .listen(backlog)
+            .map_err(|e| SockError::new("listen", e))?;
+    }
+    socket
+        .set_nonblocking(true)
+        .map_err(|e| SockError::new("fcntl", e))?;
+    let port = socket
+        .local_addr()
+        .map_err(|e| SockError::new("getsockname", e))?
+        .as_socket()
+        .map(|a| a.port())
+        .unwrap_or(port);
+    Ok(Bound {
+        fd: socket.into_raw_fd(),
+        port,
+    })
+}
+
+/// A close-on-exec `SOCK_SEQPACKET` socketpair for fd passing.
+pub(crate) fn control_pair() -> Result<(OwnedFd, OwnedFd), SockError> {
+    socketpair(
+        AddressFamily::Unix,
+        SockType::SeqPacket,
+        None,
+        SockFlag::SOCK_CLOEXEC,
+    )
+    .map_err(|e| SockError::nix("socketpair", e))
+}
+
+/// A close-on-exec `SOCK_STREAM` socketpair for IPC frames.
+pub(crate) fn ipc_pair() -> Result<(OwnedFd, OwnedFd), SockError> {
+    socketpair(
+        AddressFamily::Unix,
+        SockType::Stream,
+        None,
+        SockFlag::SOCK_CLOEXEC,
+    )
+    .map_err(|e| SockError::nix("socketpair", e))
+}
+
+/// Sends a duplicate of `fd` over the control socket, tagged with `token`. Never blocks.
+pub(crate) fn send_fd(control: RawFd, fd: RawFd, token: u32) -> Result<(), SockError> {
+    let payload = token.to_ne_bytes();
+    let iov = [IoSlice::new(&payload)];
+    let fds = [fd];
+    let cmsg = [ControlMessage::ScmRights(&fds)];
+    loop {
+        match sendmsg::<()>(control, &iov, &cmsg, MsgFlags::MSG_DONTWAIT, None) {
+            Ok(_) => return Ok(()),
+            Err(Errno::EINTR) => continue,
+            Err(e) => return Err(SockError::nix("sendmsg", e)),
+        }
+    }
+}
+
+/// Receives one fd from the control socket (close-on-exec). Never blocks: the sender always
+/// sends the fd before the IPC frame that announces it. Returns the fd and its token.
+pub(crate) fn recv_fd(control: RawFd) -> Result<(RawFd, u32), SockError> {
+    let mut payload = [0u8; 4];
+    let mut space = nix::cmsg_space!([RawFd; 1]);
+    let (received, token) = loop {
+        let mut iov = [IoSliceMut::new(&mut payload)];
+        match recvmsg::<()>(
+            control,
+            &mut iov,
+            Some(&mut space),
+            MsgFlags::MSG_DONTWAIT | MsgFlags::MSG_CMSG_CLOEXEC,
+        ) {
+            Ok(msg) => {
+                let mut got = Vec::new();
+                for cmsg in msg.cmsgs().map_err(|e| SockError::nix("recvmsg", e))? {
+                    if let ControlMessageOwned::ScmRights(fds) = cmsg {
+                        got.extend(fds);
+                    }
+                }
+                break (got, msg.bytes);
+            }
+            Err(Errno::EINTR) => continue,
+            Err(e) => return Err(SockError::nix("recvmsg", e)),
+        }
+    };
+    let mut fds = received.into_iter();
+    let Some(fd) = fds.next() else {
+        return Err(SockError::nix("recvmsg", Errno::EBADMSG));
+    };
+    for extra in fds {
+        close(extra);
+    }
+    if token != payload.len() {
+        close(fd);
+        return Err(SockError::nix("recvmsg", Errno::EBADMSG));
+    }
+    Ok((fd, u32::from_ne_bytes(payload)))
+}
+
+/// Closes an fd the caller owns.
+pub(crate) fn close(fd: RawFd) {
+    if fd >= 0 {
+        // SAFETY: the caller hands over ownership of an fd it opened and no longer uses.
+        drop(unsafe { OwnedFd::from_raw_fd(fd) });
+    }
+}
+
+/// Sets close-on-exec on an fd (a worker's inherited IPC fds, so its own children do not
+/// keep the channel open).
+pub(crate) fn set_cloexec(fd: RawFd) -> Result<(), SockError> {
+    // SAFETY: F_GETFD/F_SETFD on any fd number is harmless; errors are reported.
+    let flags = unsafe { libc::fcntl(fd, libc::F_GETFD) };
+    if flags < 0 {
+        return Err(SockError::nix("fcntl", Errno::last()));
+    }
+    // SAFETY: as above.
+    if unsafe { libc::fcntl(fd, libc::F_SETFD, flags | libc::FD_CLOEXEC) } < 0 {
+        return Err(SockError::nix("fcntl", Errno::last()));
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::net::Ipv4Addr;
+    use std::os::fd::AsRawFd;
+
+    const LOCAL: IpAddr = IpAddr::V4(Ipv4Addr::LOCALHOST);
+
+    #[test]
+    fn reuseport_sockets_share_a_reserved_port() {
+        let reserved = bind(LOCAL, 0, 16, Kind::Reservation).unwrap();
+        assert_ne!(reserved.port, 0);
+        let a = bind(LOCAL, reserved.port, 16, Kind::ReusePort).unwrap();
+        let b = bind(LOCAL, reserved.port, 16, Kind::ReusePort).unwrap();
+        assert_eq!(a.port, reserved.port);
+        assert_eq!(b.port, reserved.port);
+        for fd in [reserved.fd, a.fd, b.fd] {
+            close(fd);
+        }
+    }
+
+    #[test]
+    fn a_shared_socket_refuses_a_second_bind() {
+        let a = bind(LOCAL, 0, 16, Kind::Shared).unwrap();
+        let err = bind(LOCAL, a.port, 16, Kind::Shared).unwrap_err();
+        assert_eq!(err.code(), "EADDRINUSE");
+        assert!(err.message("").starts_with("bind EADDRINUSE"));
+        close(a.fd);
+    }
+
+    #[test]
+    fn fds_travel_with_their_token() {
+        let (x, y) = control_pair().unwrap();
+        let s = bind(LOCAL, 0, 16, Kind::Shared).unwrap();
+        send_fd(x.as_raw_fd(), s.fd, 42).unwrap();
+        let (fd, token) = recv_fd(y.as_raw_fd()).unwrap();
+        assert_eq!(token, 42);
+        assert_ne!(fd, s.fd);
+        // Nothing more is waiting: the receiver never blocks.
+        assert_eq!(recv_fd(y.as_raw_fd()).unwrap_err().errno, Errno::EAGAIN);
+        close(fd);
+        close(s.fd);
+    }
+}

@@ -1,0 +1,321 @@
+//! What runs in a forked child. See `docs/fork.md` for the rules and why they hold.
+//!
+//! The parent is multi-threaded (V8, libuv, rayon, napi), and `fork` copies only the calling
+//! thread: any lock another thread held at that instant stays locked forever in the child.
+//! So a child calls nothing that takes such a lock: no rayon, no JavaScript or napi, no std
+//! stdout/stderr (their locks), no panic printing. It allocates only through glibc's malloc,
+//! whose own fork handlers take every arena lock before the fork and reset them in the child,
+//! and it ends with `_exit`, never running destructors or atexit handlers of the parent's state.
+
+use std::os::fd::RawFd;
+use std::sync::atomic::{AtomicBool, AtomicI32, AtomicU64, Ordering};
+
+use crate::kernels::{Ctx, RawView};
+use crate::shm::segment::Mapped;
+
+use super::kernels::{Fail, TABLE};
+use super::protocol::{self, Done, Loc, Msg, PartOutcome, PartSpec, Received};
+
+/// Exit code of a child whose kernel panicked (after it reported the panic).
+pub(super) const PANIC_EXIT: i32 = 70;
+/// Segments a persistent child keeps mapped at most (the parent evicts the oldest first).
+pub(super) const MAX_MAPPED: usize = 64;
+
+/// In a child: its socket (the panic hook reports there); -1 in the parent.
+static CHILD_SOCKET: AtomicI32 = AtomicI32::new(-1);
+/// In a child: the sequence number of the part it is running.
+static CHILD_SEQ: AtomicU64 = AtomicU64::new(0);
+
+/// Everything a child needs, prepared by the parent before `fork`.
+#[derive(Debug)]
+pub(super) struct Setup {
+    /// The child's end of its socketpair.
+    pub(super) sock: RawFd,
+    /// The cancel flag in the child's control page (shared with the parent).
+    pub(super) cancel: *const AtomicBool,
+    /// The parent's pid.
+    pub(super) parent: libc::pid_t,
+    /// Segment mappings inherited from the parent, to unmap (persistent children only).
+    pub(super) inherited: Vec<Mapped>,
+}
+
+/// Installs (once, in the parent, before the first fork) a panic hook that, in a child only,
+/// reports the panic on the child's socket and ends the child at once: no unwinding through
+/// frames copied from the parent's thread, no printing (the stderr lock may be held), no
+/// other hook. In the parent it defers to the hook that was there before.
+pub(super) fn install_panic_hook() {
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    ONCE.call_once(|| {
+        let previous = std::panic::take_hook();
+        std::panic::set_hook(Box::new(move |info| {
+            let sock = CHILD_SOCKET.load(Ordering::Relaxed);
+            if sock < 0 {
+                previous(info);
+                return;
+            }
+            let mut text = StackText::default();
+            let payload = info.payload();
+            let message = payload
+                .downcast_ref::<&str>()
+                .copied()
+                .or_else(|| payload.downcast_ref::<String>().map(String::as_str))
+                .unwrap_or("a native kernel panicked");
+            let _ = std::fmt::Write::write_str(&mut text, message);
+            let mut done = Done::new(
+                CHILD_SEQ.load(Ordering::Relaxed),
+                PartOutcome::Panicked,
+                0.0,
+                "",
+            );
+            done.set_text(text.as_bytes());
+            let _ = protocol::send(sock, &Msg::Done(done), None, false);
+            exit_now(PANIC_EXIT)
+        }));
+    });
+}
+
+/// A fixed buffer that `fmt::Write` fills without allocating (excess is dropped).
+struct StackText {
+    buf: [u8; protocol::MAX_TEXT],
+    len: usize,
+}
+
+impl Default for StackText {
+    fn default() -> Self {
+        Self {
+            buf: [0; protocol::MAX_TEXT],
+            len: 0,
+        }
+    }
+}
+
+impl StackText {
+    fn as_bytes(&self) -> &[u8] {
+        &self.buf[..self.len]
+    }
+}
+
+impl std::fmt::Write for StackText {
+    fn write_str(&mut self, s: &str) -> std::fmt::Result {
+        let n = s.len().min(self.buf.len() - self.len);
+        self.buf[self.len..self.len + n].copy_from_slice(&s.as_bytes()[..n]);
+        self.len += n;
+        Ok(())
+    }
+}
+
+/// Ends the process now: no destructors, no atexit handlers, no stdio flushing.
+pub(super) fn exit_now(code: i32) -> ! {
+    // SAFETY: _exit is async-signal-safe and always safe to call; it does not return.
+    unsafe { libc::_exit(code) }
+}
+
+/// Makes the child fault on purpose (tests of crash isolation): reads a page mapped with no
+/// access rights, which the kernel answers with SIGSEGV.
+pub(super) fn segfault() -> ! {
+    // SAFETY: a fresh private anonymous mapping of one page with PROT_NONE.
+    let page = unsafe {
+        libc::mmap(
+            std::ptr::null_mut(),
+            4096,
+            libc::PROT_NONE,
+            libc::MAP_PRIVATE | libc::MAP_ANONYMOUS,
+            -1,
+            0,
+        )
+    };
+    if page != libc::MAP_FAILED {
+        // SAFETY: the address is a live mapping we own, so no Rust object is aliased; the read
+        // faults by design and the kernel ends the process with SIGSEGV before it returns.
+        unsafe { std::ptr::read_volatile(page.cast::<u8>()) };
+    }
+    // Unreachable in practice; make sure the child still dies of SIGSEGV.
+    // SAFETY: raising a signal in our own process.
+    unsafe { libc::raise(libc::SIGSEGV) };
+    exit_now(PANIC_EXIT)
+}
+
+/// Turns the freshly forked process into a clean worker: default signal handling, no
+/// blocked signals, dies with its parent, stdio on /dev/null, no fd of the parent but its own
+/// socket.
+///
+/// # Safety
+/// Must be called in the child right after `fork`, before anything else.
+unsafe fn become_worker(setup: &Setup) {
+    // SAFETY (this block): async-signal-safe syscalls on valid pointers to this frame's data.
+    unsafe {
+        // The parent's handlers (V8's, libuv's signal pipe) must not run here: a SIGTERM
+        // handled by libuv's handler would write to the *parent's* signal pipe.
+        let mut default: libc::sigaction = std::mem::zeroed();
+        default.sa_sigaction = libc::SIG_DFL;
+        for sig in 1..=64 {
+            if sig != libc::SIGKILL && sig != libc::SIGSTOP {
+                libc::sigaction(sig, &default, std::ptr::null_mut());
+            }
+        }
+        let mut empty: libc::sigset_t = std::mem::zeroed();
+        libc::sigemptyset(&mut empty);
+        libc::sigprocmask(libc::SIG_SETMASK, &empty, std::ptr::null_mut());
+
+        // Die with the thread that forked us; if the parent is already gone, go now.
+        libc::prctl(
+            libc::PR_SET_PDEATHSIG,
+            libc::SIGKILL as libc::c_ulong,
+            0,
+            0,
+            0,
+        );
+        if libc::getppid() != setup.parent {
+            exit_now(0);
+        }
+        libc::prctl(libc::PR_SET_NAME, c"np-process".as_ptr(), 0, 0, 0);
+
+        // stdio on /dev/null, then every inherited fd closed except our socket: holding the
+        // parent's listening sockets, pipes or epoll-registered fds would keep them alive.
+        let null = libc::open(c"/dev/null".as_ptr(), libc::O_RDWR | libc::O_CLOEXEC);
+        if null >= 0 {
+            for fd in 0..3 {
+                libc::dup2(null, fd);
+            }
+        }
+        // close_range(2) through syscall(2): the glibc wrapper is newer than some systems'.
+        let sock = setup.sock as libc::c_uint;
+        if sock > 3 {
+            libc::syscall(libc::SYS_close_range, 3 as libc::c_uint, sock - 1, 0);
+        }
+        libc::syscall(libc::SYS_close_range, sock + 1, libc::c_uint::MAX, 0);
+    }
+    CHILD_SOCKET.store(setup.sock, Ordering::Relaxed);
+}
+
+/// A persistent child: unmaps the segments it inherited, then runs the parts it is sent until
+/// its socket closes.
+///
+/// # Safety
+/// Must be called in the child right after `fork`, with `setup` prepared before the fork.
+pub(super) unsafe fn persistent_main(setup: &Setup) -> ! {
+    // SAFETY: guaranteed by the caller.
+    unsafe { become_worker(setup) };
+    for m in &setup.inherited {
+        // SAFETY: these are the live segment mappings the parent had at fork time (listed
+        // under the registry lock held across the fork); nothing in this process uses them.
+        unsafe { libc::munmap(m.base as *mut libc::c_void, m.len) };
+    }
+    // SAFETY: the control page is a MAP_SHARED mapping made before the fork; the parent
+    // unmaps its copy only after reaping us.
+    let cancel = unsafe { &*setup.cancel };
+    let body = std::panic::AssertUnwindSafe(|| serve(setup.sock, cancel));
+    // The panic hook ends the child before unwinding; this only guards against a hook that
+    // was replaced without chaining ours.
+    let _ = std::panic::catch_unwind(body);
+    exit_now(PANIC_EXIT)
+}
+
+/// A one-shot child: runs `part` (whose views are addresses in the copy-on-write snapshot it
+/// inherited), reports, and exits.
+///
+/// # Safety
+/// As for [`persistent_main`]; `part` must have been built before the fork.
+pub(super) unsafe fn one_shot_main(setup: &Setup, seq: u64, part: &PartSpec) -> ! {
+    // SAFETY: guaranteed by the caller.
+    unsafe { become_worker(setup) };
+    // SAFETY: as in `persistent_main`.
+    let cancel = unsafe { &*setup.cancel };
+    let body = std::panic::AssertUnwindSafe(|| {
+        let done = run_part(seq, part, cancel, &[]);
+        let _ = protocol::send(setup.sock, &Msg::Done(done), None, false);
+    });
+    let _ = std::panic::catch_unwind(body);
+    exit_now(0)
+}
+
+/// A persistent child's mapped segments: (id, base, len).
+type Maps = Vec<(u64, usize, usize)>;
+
+fn serve(sock: RawFd, cancel: &AtomicBool) {
+    let mut maps: Maps = Vec::with_capacity(MAX_MAPPED);
+    loop {
+        match protocol::recv(sock, false) {
+            Received::Msg(Msg::Map { id, len }, Some(fd)) => {
+                // SAFETY: mapping a memfd the parent sent us, at a place the kernel picks.
+                let base = unsafe {
+                    libc::mmap(
+                        std::ptr::null_mut(),
+                        len as usize,
+                        libc::PROT_READ | libc::PROT_WRITE,
+                        libc::MAP_SHARED,
+                        fd,
+                        0,
+                    )
+                };
+                // SAFETY: the fd came with the message and is ours; the mapping keeps the memory.
+                unsafe { libc::close(fd) };
+                if base != libc::MAP_FAILED {
+                    maps.push((id, base as usize, len as usize));
+                }
+            }
+            Received::Msg(Msg::Unmap { id }, _) => {
+                if let Some(i) = maps.iter().position(|m| m.0 == id) {
+                    let (_, base, len) = maps.swap_remove(i);
+                    // SAFETY: our own mapping of that segment; no part is running.
+                    unsafe { libc::munmap(base as *mut libc::c_void, len) };
+                }
+            }
+            Received::Msg(Msg::Run { seq, part }, fd) => {
+                close_stray(fd);
+                let done = run_part(seq, &part, cancel, &maps);
+                if protocol::send(sock, &Msg::Done(done), None, false).is_err() {
+                    return;
+                }
+            }
+            Received::Msg(_, fd) => close_stray(fd),
+            Received::Garbage | Received::Empty => {}
+            Received::Eof | Received::Error => return,
+        }
+    }
+}
+
+fn close_stray(fd: Option<RawFd>) {
+    if let Some(fd) = fd {
+        // SAFETY: an fd that arrived with a message and that nothing else owns.
+        unsafe { libc::close(fd) };
+    }
+}
+
+/// Runs one part with the serial kernel context and reports how it went.
+fn run_part(seq: u64, part: &PartSpec, cancel: &AtomicBool, maps: &[(u64, usize, usize)]) -> Done {
+    CHILD_SEQ.store(seq, Ordering::Relaxed);
+    let Some(kernel) = TABLE.get(part.kernel as usize) else {
+        return Done::new(seq, PartOutcome::Invalid, 0.0, "unknown kernel");
+    };
+    let mut views = Vec::with_capacity(part.views().len());
+    for v in part.views() {
+        let bytes = (v.len as usize).saturating_mul(v.kind.size());
+        let addr = match v.loc {
+            Loc::Addr(addr) => Some(addr as usize),
+            Loc::Segment { id, offset } => maps
+                .iter()
+                .find(|m| m.0 == id)
+                .filter(|m| {
+                    (offset as usize)
+                        .checked_add(bytes)
+                        .is_some_and(|end| end <= m.2)
+                })
+                .map(|m| m.1 + offset as usize),
+        };
+        let Some(addr) = addr else {
+            return Done::new(
+                seq,
+                PartOutcome::Invalid,
+                0.0,
+                "a view lies outside its segment",
+            );
+        };
+        views.push(RawView::from_raw(addr as *mut u8, v.len as usize, v.kind));
+    }
+    match (kernel.part)(part.params(), views, &Ctx::serial(cancel)) {
+        Ok(value) => Done::new(seq, PartOutcome::Ok, value, ""),
+        Err(Fail::Cancelled) => Done::new(seq, PartOutcome::Cancelled, 0.0, ""),
+        Err(Fail::Invalid(m)) => Done::new(seq, PartOutcome::Invalid, 0.0, &m),
+    }
+}

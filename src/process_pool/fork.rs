@@ -1,0 +1,181 @@
+//! Forking one child: its socketpair, its control page, the fork itself and its pidfd.
+
+use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
+use std::ptr::NonNull;
+use std::sync::atomic::AtomicBool;
+
+use nix::errno::Errno;
+use nix::sys::socket::{socketpair, AddressFamily, SockFlag, SockType};
+use nix::sys::wait::{waitpid, WaitPidFlag, WaitStatus};
+use nix::unistd::{ForkResult, Pid};
+
+use crate::shm::segment;
+
+use super::child::{self, Setup};
+use super::protocol::PartSpec;
+
+/// One page shared between the parent and one child; the parent raises the child's cancel
+/// flag there and the child's kernel polls it (at least every ~1 ms of work).
+#[derive(Debug)]
+pub(super) struct ControlPage {
+    page: NonNull<AtomicBool>,
+}
+
+// SAFETY: the page is a MAP_SHARED mapping owned by this value, accessed only through the
+// AtomicBool at its start.
+unsafe impl Send for ControlPage {}
+// SAFETY: as above.
+unsafe impl Sync for ControlPage {}
+
+const PAGE: usize = 4096;
+
+impl ControlPage {
+    fn new() -> Result<Self, Errno> {
+        // SAFETY: a fresh shared anonymous mapping of one page, zero-filled (cancel = false).
+        let page = unsafe {
+            libc::mmap(
+                std::ptr::null_mut(),
+                PAGE,
+                libc::PROT_READ | libc::PROT_WRITE,
+                libc::MAP_SHARED | libc::MAP_ANONYMOUS,
+                -1,
+                0,
+            )
+        };
+        if page == libc::MAP_FAILED {
+            return Err(Errno::last());
+        }
+        let page = NonNull::new(page.cast::<AtomicBool>()).ok_or(Errno::EINVAL)?;
+        Ok(Self { page })
+    }
+
+    pub(super) fn cancel(&self) -> &AtomicBool {
+        // SAFETY: the page is mapped, aligned and zero-initialised (a valid `false`) while
+        // `self` lives; every access is atomic.
+        unsafe { self.page.as_ref() }
+    }
+}
+
+impl Drop for ControlPage {
+    fn drop(&mut self) {
+        // SAFETY: our own mapping of one page; the child (the only other user) has been
+        // reaped by the time a slot, and so its control page, is dropped.
+        unsafe { libc::munmap(self.page.as_ptr().cast(), PAGE) };
+    }
+}
+
+/// A forked child, seen from the parent.
+#[derive(Debug)]
+pub(super) struct Child {
+    pub(super) pid: i32,
+    /// Readable once the child has exited.
+    pub(super) pidfd: OwnedFd,
+    /// The parent's end of the socketpair.
+    pub(super) sock: OwnedFd,
+    pub(super) control: ControlPage,
+}
+
+impl Child {
+    /// SIGKILL through the pidfd (never a reused pid: the pidfd names this process only).
+    pub(super) fn kill(&self) {
+        // SAFETY: a plain syscall on an fd we own; a null siginfo means "as kill(2)".
+        unsafe {
+            libc::syscall(
+                libc::SYS_pidfd_send_signal,
+                self.pidfd.as_raw_fd(),
+                libc::SIGKILL,
+                std::ptr::null::<libc::siginfo_t>(),
+                0,
+            )
+        };
+    }
+
+    /// Reaps the child if it has exited (`block`: waits until it has). Returns how it ended:
+    /// `(exit code, signal)`, the code -1 when a signal ended it.
+    pub(super) fn reap(&self, block: bool) -> Option<(i32, i32)> {
+        let flags = (!block).then_some(WaitPidFlag::WNOHANG);
+        loop {
+            return match waitpid(Pid::from_raw(self.pid), flags) {
+                Ok(WaitStatus::Exited(_, code)) => Some((code, 0)),
+                Ok(WaitStatus::Signaled(_, sig, _)) => Some((-1, sig as i32)),
+                Ok(WaitStatus::StillAlive) => None,
+                Ok(_) => continue,
+                Err(Errno::EINTR) => continue,
+                // ECHILD: already reaped (cannot happen: only we wait for our pids).
+                Err(_) => Some((-1, 0)),
+            };
+        }
+    }
+}
+
+/// What the new child runs.
+#[derive(Debug, Clone, Copy)]
+pub(super) enum Kind<'a> {
+    /// Serves parts until its socket closes.
+    Persistent,
+    /// Runs one part on its copy-on-write snapshot of the parent and exits.
+    OneShot { seq: u64, part: &'a PartSpec },
+}
+
+/// Forks a child. Called on the JavaScript thread only; the child runs only the code in
+/// `child.rs`. Returns `(syscall, errno)` on failure, with nothing left behind.
+pub(super) fn spawn(kind: Kind<'_>) -> Result<Child, (&'static str, Errno)> {
+    child::install_panic_hook();
+    let (sock, theirs) = socketpair(
+        AddressFamily::Unix,
+        SockType::SeqPacket,
+        None,
+        SockFlag::SOCK_CLOEXEC,
+    )
+    .map_err(|e| ("socketpair", e))?;
+    let control = ControlPage::new().map_err(|e| ("mmap", e))?;
+    // A persistent child unmaps every segment it inherits, so it holds memory only while it
+    // is asked to: list them with the registry locked across the fork, so the list is exact.
+    let (registry, inherited) = match kind {
+        Kind::Persistent => {
+            let (guard, list) = segment::live_mappings();
+            (Some(guard), list)
+        }
+        Kind::OneShot { .. } => (None, Vec::new()),
+    };
+    let setup = Setup {
+        sock: theirs.as_raw_fd(),
+        cancel: control.cancel(),
+        parent: std::process::id() as libc::pid_t,
+        inherited,
+    };
+    // SAFETY: the child runs only `persistent_main`/`one_shot_main`, which follow the rules in
+    // `child.rs` (no lock another thread may hold, glibc malloc only, `_exit` at the end);
+    // everything they read was built before the fork.
+    let forked = unsafe { nix::unistd::fork() };
+    match forked {
+        Ok(ForkResult::Child) => match kind {
+            // SAFETY: we are the new child, right after fork.
+            Kind::Persistent => unsafe { child::persistent_main(&setup) },
+            // SAFETY: as above; `part` was built before the fork.
+            Kind::OneShot { seq, part } => unsafe { child::one_shot_main(&setup, seq, part) },
+        },
+        Err(e) => Err(("fork", e)),
+        Ok(ForkResult::Parent { child }) => {
+            drop(registry);
+            drop(theirs);
+            let pid = child.as_raw();
+            // SAFETY: pidfd_open takes a pid and flags and returns a new fd or -1.
+            let raw = unsafe { libc::syscall(libc::SYS_pidfd_open, pid, 0) };
+            if raw < 0 {
+                let e = Errno::last();
+                let _ = nix::sys::signal::kill(child, nix::sys::signal::Signal::SIGKILL);
+                let _ = waitpid(child, None);
+                return Err(("pidfd_open", e));
+            }
+            // SAFETY: pidfd_open returned a new fd (close-on-exec) that nothing else owns.
+            let pidfd = unsafe { OwnedFd::from_raw_fd(raw as i32) };
+            Ok(Child {
+                pid,
+                pidfd,
+                sock,
+                control,
+            })
+        }
+    }
+}

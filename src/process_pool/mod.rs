@@ -1,0 +1,569 @@
+//! ProcessPool: Rust-only worker processes made with `fork()`, working on SharedMemory.
+//!
+//! - [`fork`]: one child: socketpair, control page (cancel flag), fork, pidfd.
+//! - [`child`]: what a child runs, and the rules it keeps (see `docs/fork.md`).
+//! - [`protocol`]: fixed-size messages over the socketpair (memfds ride along).
+//! - [`kernels`]: how each kernel is split into parts, and how a child runs a part.
+//! - [`state`]: children, tasks, the part queue, and how a task ends.
+//! - [`supervisor`]: the thread that reads results, reaps exits and wakes JavaScript.
+//!
+//! Two ways to run a task (see `README.md` here): when every view lies in SharedMemory, its
+//! parts go to the persistent children; otherwise one child per part is forked on the spot and
+//! reads the parent's copy-on-write snapshot of its inputs.
+#![cfg(target_os = "linux")]
+
+mod child;
+mod fork;
+mod kernels;
+mod protocol;
+mod state;
+mod supervisor;
+
+use std::ffi::c_void;
+use std::os::fd::{AsFd, AsRawFd};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::thread::JoinHandle;
+
+use crossbeam::queue::SegQueue;
+use napi::bindgen_prelude::{Function, ToNapiValue, Unknown};
+use napi::{sys, CleanupEnvHook, Env, JsValue};
+use napi_derive::napi;
+use nix::errno::Errno;
+use nix::sys::eventfd::{EfdFlags, EventFd};
+
+use crate::kernels::RawView;
+use crate::napi_util::{check, throw, ErrorKind};
+use crate::pool::notifier::Notifier;
+use crate::shm::Segment;
+use fork::Kind;
+use kernels::{PView, TABLE};
+use protocol::PartSpec;
+use state::{Completion, Slot, State, Task};
+
+/// Fields per completion record handed to JavaScript.
+const FIELDS: usize = 6;
+
+/// State shared by the JavaScript thread, the supervisor thread and the notifier.
+#[derive(Debug)]
+pub(crate) struct Shared {
+    state: Mutex<State>,
+    completions: SegQueue<Completion>,
+    notifier: Notifier,
+    /// Wakes the supervisor (children added, or the pool stopping); closed by `shutdown`
+    /// once the supervisor has stopped.
+    wake: Mutex<Option<EventFd>>,
+    stopping: AtomicBool,
+    /// Persistent children that died and are to be replaced (by the JavaScript thread).
+    respawn: AtomicUsize,
+    /// Tasks submitted and not yet handed to JavaScript (JS thread only): the pool holds the
+    /// event loop open while this is not zero.
+    in_flight: AtomicUsize,
+    processes: usize,
+    supervisor: Mutex<Option<JoinHandle<()>>>,
+}
+
+impl Shared {
+    fn lock(&self) -> MutexGuard<'_, State> {
+        self.state.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    fn poke(&self) {
+        if let Some(wake) = &*self.wake.lock().unwrap_or_else(|e| e.into_inner()) {
+            let _ = wake.write(1);
+        }
+    }
+
+    /// The eventfd's number, for the supervisor's poll (valid until `shutdown` has joined it).
+    fn wake_fd(&self) -> i32 {
+        let wake = self.wake.lock().unwrap_or_else(|e| e.into_inner());
+        wake.as_ref().map_or(-1, |w| w.as_fd().as_raw_fd())
+    }
+
+    /// Forks persistent children until there are `processes`. JavaScript thread only.
+    fn top_up(&self) -> Result<(), (&'static str, Errno)> {
+        let mut missing = self.processes.saturating_sub(self.lock().persistent());
+        let mut result = Ok(());
+        while missing > 0 && !self.stopping.load(Ordering::Acquire) {
+            match fork::spawn(Kind::Persistent) {
+                Ok(child) => {
+                    let mut state = self.lock();
+                    state.slots.push(Slot::new(child, None));
+                    state.dispatch();
+                    missing -= 1;
+                }
+                Err(e) => {
+                    result = Err(e);
+                    break;
+                }
+            }
+        }
+        self.poke();
+        result
+    }
+
+    /// Stops the supervisor, kills and reaps every child; returns the ids of tasks that had
+    /// not been reported. Idempotent.
+    fn shutdown(&self) -> Vec<u32> {
+        self.stopping.store(true, Ordering::Release);
+        self.poke();
+        let handle = self
+            .supervisor
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .take();
+        if let Some(handle) = handle {
+            let _ = handle.join();
+        }
+        self.wake.lock().unwrap_or_else(|e| e.into_inner()).take();
+        let mut state = self.lock();
+        for slot in &state.slots {
+            slot.child.kill();
+        }
+        for slot in std::mem::take(&mut state.slots) {
+            slot.child.reap(true);
+        }
+        state.drain_all()
+    }
+}
+
+fn sys_error(env: &Env, (call, errno): (&'static str, Errno)) -> napi::Error {
+    throw(
+        env,
+        ErrorKind::Error,
+        &format!("{errno:?}"),
+        &format!("{call} failed: {}", errno.desc()),
+    )
+}
+
+/// The native half of `ProcessPool` (the public API is `lib/process-pool.js`, which validates
+/// every argument first).
+#[napi]
+pub struct NativeProcessPool {
+    shared: Arc<Shared>,
+    next_id: u32,
+    closed: bool,
+    cleanup: Option<CleanupEnvHook<Arc<Shared>>>,
+}
+
+impl std::fmt::Debug for NativeProcessPool {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("NativeProcessPool")
+            .field("processes", &self.shared.processes)
+            .field("closed", &self.closed)
+            .finish()
+    }
+}
+
+/// A final batch of completions: records of `[id, outcome, value, exitCode, signal, runMs]`
+/// and a parallel array of messages ('' when none).
+#[napi(object)]
+#[derive(Debug)]
+pub struct ProcessPoolBatch {
+    /// Flat records, six numbers each.
+    pub numbers: Vec<f64>,
+    /// One message per record.
+    pub messages: Vec<String>,
+}
+
+fn encode(batch: &[Completion]) -> ProcessPoolBatch {
+    let mut numbers = Vec::with_capacity(batch.len() * FIELDS);
+    let mut messages = Vec::with_capacity(batch.len());
+    for c in batch {
+        numbers.extend_from_slice(&[
+            c.id as f64,
+            c.outcome as u8 as f64,
+            c.value,
+            c.code as f64,
+            c.signal as f64,
+            c.run_ms,
+        ]);
+        messages.push(c.message.clone().unwrap_or_default());
+    }
+    ProcessPoolBatch { numbers, messages }
+}
+
+#[napi]
+impl NativeProcessPool {
+    /// Forks `processes` persistent children. `onComplete(numbers, messages)` receives
+    /// completions (see `ProcessPoolBatch`); the pool keeps the event loop alive only while a
+    /// task is in flight.
+    #[napi(constructor)]
+    pub fn new(
+        env: Env,
+        processes: u32,
+        on_complete: Function<'_, Unknown<'_>, ()>,
+    ) -> napi::Result<Self> {
+        if processes == 0 || processes > 1024 {
+            return Err(throw(
+                &env,
+                ErrorKind::Range,
+                "ERR_OUT_OF_RANGE",
+                "processes must be from 1 to 1024",
+            ));
+        }
+        let wake = EventFd::from_value_and_flags(0, EfdFlags::EFD_CLOEXEC | EfdFlags::EFD_NONBLOCK)
+            .map_err(|e| sys_error(&env, ("eventfd", e)))?;
+        let shared = Arc::new(Shared {
+            state: Mutex::new(State::default()),
+            completions: SegQueue::new(),
+            notifier: Notifier::new(),
+            wake: Mutex::new(Some(wake)),
+            stopping: AtomicBool::new(false),
+            respawn: AtomicUsize::new(0),
+            in_flight: AtomicUsize::new(0),
+            processes: processes as usize,
+            supervisor: Mutex::new(None),
+        });
+        if let Err(e) = shared.top_up() {
+            shared.shutdown();
+            return Err(sys_error(&env, e));
+        }
+        let for_thread = shared.clone();
+        let handle = std::thread::Builder::new()
+            .name("native-parallel-process-pool".into())
+            .spawn(move || supervisor::run(&for_thread))
+            .map_err(|e| {
+                shared.shutdown();
+                throw(
+                    &env,
+                    ErrorKind::Error,
+                    "ERR_NATIVE_POOL",
+                    &format!("could not start the supervisor thread: {e}"),
+                )
+            })?;
+        *shared.supervisor.lock().unwrap_or_else(|e| e.into_inner()) = Some(handle);
+        let owner = Arc::into_raw(shared.clone()) as *mut c_void;
+        // SAFETY: env and the callback are valid for this call; `owner` is a leaked strong
+        // reference to the `Shared` that holds the notifier, given back by `release_shared`.
+        let started = unsafe {
+            shared.notifier.start(
+                &env,
+                "native-parallel:ProcessPool",
+                on_complete.raw(),
+                owner,
+                release_shared,
+                drain,
+            )
+        };
+        if let Err(e) = started {
+            // SAFETY: creation failed, so the reference handed over was not taken.
+            unsafe { release_shared(owner) };
+            shared.shutdown();
+            return Err(e);
+        }
+        // The env is going away (a Worker ends, or the process exits): end our children, whose
+        // outputs belong to that env.
+        let cleanup = env.add_env_cleanup_hook(shared.clone(), |shared| {
+            shared.notifier.mark_closed();
+            shared.shutdown();
+        })?;
+        Ok(Self {
+            shared,
+            next_id: 0,
+            closed: false,
+            cleanup: Some(cleanup),
+        })
+    }
+
+    /// Names of the kernels the process pool runs, in table order (the index is the kernel id
+    /// for `submit`; names starting with `__` are internal).
+    #[napi]
+    pub fn kernel_names() -> Vec<&'static str> {
+        TABLE.iter().map(|k| k.name).collect()
+    }
+
+    /// Pids of the persistent children.
+    #[napi]
+    pub fn pids(&self) -> Vec<i32> {
+        let state = self.shared.lock();
+        state
+            .slots
+            .iter()
+            .filter(|s| s.one_shot.is_none())
+            .map(|s| s.child.pid)
+            .collect()
+    }
+
+    /// Starts a task; returns its id. `segments[i]` is the SharedMemory id of `views[i]`, or 0
+    /// for memory that is not in SharedMemory (then the task forks a child per part that reads
+    /// the parent's copy-on-write snapshot). Throws ERR_POOL_DESTROYED, ERR_INVALID_ARG_VALUE
+    /// (arguments the kernel refuses, outputs outside SharedMemory), ERR_INVALID_STATE (a
+    /// closed SharedMemory) or an errno code when a child cannot be forked.
+    #[napi]
+    pub fn submit(
+        &mut self,
+        env: Env,
+        kernel: u32,
+        params: &[f64],
+        views: Vec<RawView>,
+        segments: &[f64],
+    ) -> napi::Result<u32> {
+        if self.closed {
+            return Err(throw(
+                &env,
+                ErrorKind::Error,
+                "ERR_POOL_DESTROYED",
+                "the pool has been destroyed",
+            ));
+        }
+        let invalid = |m: &str| throw(&env, ErrorKind::Type, "ERR_INVALID_ARG_VALUE", m);
+        let k = TABLE
+            .get(kernel as usize)
+            .ok_or_else(|| invalid(&format!("unknown kernel #{kernel}")))?;
+        if segments.len() != views.len() {
+            return Err(invalid("one segment id per view is required"));
+        }
+        let pviews = resolve_views(&env, &views, segments)?;
+        if let Some(name) = k.checked_as {
+            let index = crate::kernels::REGISTRY
+                .iter()
+                .position(|(n, _)| *n == name)
+                .ok_or_else(|| invalid(&format!("no kernel named {name}")))?;
+            crate::kernels::prepare(index, params, views).map_err(|m| invalid(&m))?;
+        }
+        for &o in k.outputs {
+            if pviews.get(o).is_none_or(|v| v.segment.is_none()) {
+                return Err(invalid(&format!(
+                    "{}: the output must be a view over a SharedMemory (child processes cannot write to other memory)",
+                    k.name
+                )));
+            }
+        }
+        let one_shot = pviews.iter().any(|v| v.segment.is_none());
+        let plan = (k.plan)(params, &pviews, self.shared.processes);
+        let parts: Vec<PartSpec> = plan
+            .parts
+            .iter()
+            .map(|(p, vs)| {
+                let specs: Vec<_> = vs.iter().map(|v| v.spec(one_shot)).collect();
+                PartSpec::new(kernel as usize, p, &specs)
+            })
+            .collect();
+        let mut held: Vec<Arc<Segment>> = Vec::new();
+        for (segment, _) in pviews.iter().filter_map(|v| v.segment.as_ref()) {
+            if !held.iter().any(|h| h.id() == segment.id()) {
+                held.push(segment.clone());
+            }
+        }
+        let id = self.next_id;
+        let task = Task::new(parts.clone(), held, plan.finish, one_shot);
+        // Hold the event loop before any child can answer: a completion queued while the
+        // notifier is unreferenced would not keep the process alive until it is delivered.
+        self.shared.notifier.set_referenced(&env, true)?;
+        if one_shot {
+            let mut forked = Vec::with_capacity(parts.len());
+            for part in &parts {
+                match fork::spawn(Kind::OneShot { seq: 0, part }) {
+                    Ok(child) => forked.push(child),
+                    Err(e) => {
+                        for child in &forked {
+                            child.kill();
+                        }
+                        for child in &forked {
+                            child.reap(true);
+                        }
+                        self.release_loop(&env);
+                        return Err(sys_error(&env, e));
+                    }
+                }
+            }
+            self.shared.in_flight.fetch_add(1, Ordering::AcqRel);
+            let mut state = self.shared.lock();
+            for child in forked {
+                let mut slot = Slot::new(child, Some(id));
+                slot.running = Some((id, 0));
+                state.slots.push(slot);
+            }
+            state.add(id, task);
+        } else {
+            if self.shared.lock().persistent() < self.shared.processes {
+                // Children died and were not replaced yet (or could not be): try now.
+                if let Err(e) = self.shared.top_up() {
+                    if self.shared.lock().persistent() == 0 {
+                        self.release_loop(&env);
+                        return Err(sys_error(&env, e));
+                    }
+                }
+            }
+            self.shared.in_flight.fetch_add(1, Ordering::AcqRel);
+            self.shared.lock().add(id, task);
+        }
+        self.next_id = self.next_id.wrapping_add(1);
+        self.after_change(&env)?;
+        Ok(id)
+    }
+
+    /// Cancels a task: queued parts are dropped, running ones stop at their next check. The
+    /// task is always reported (cancelled, or finished if it ended first).
+    #[napi]
+    pub fn cancel(&self, env: Env, id: u32) -> napi::Result<()> {
+        self.shared.lock().cancel(id);
+        self.after_change(&env)
+    }
+
+    /// A SharedMemory was closed or collected: children unmap it.
+    #[napi]
+    pub fn forget(&self, segment: f64) {
+        self.shared.lock().forget(segment as u64);
+    }
+
+    /// Kills and reaps every child and stops the supervisor. Returns the completions not yet
+    /// delivered, with every unfinished task reported as destroyed.
+    #[napi]
+    pub fn close(&mut self, env: Env) -> napi::Result<ProcessPoolBatch> {
+        if self.closed {
+            return Ok(encode(&[]));
+        }
+        self.closed = true;
+        let unfinished = self.shared.shutdown();
+        let mut batch = Vec::new();
+        while let Some(c) = self.shared.completions.pop() {
+            batch.push(c);
+        }
+        batch.extend(unfinished.into_iter().map(Completion::destroyed));
+        self.shared.notifier.release();
+        if let Some(hook) = self.cleanup.take() {
+            env.remove_env_cleanup_hook(hook)?;
+        }
+        Ok(encode(&batch))
+    }
+}
+
+impl NativeProcessPool {
+    /// Finishes tasks that ended on this thread, pokes the supervisor (new children to poll)
+    /// and holds the event loop open while tasks are in flight.
+    fn after_change(&self, env: &Env) -> napi::Result<()> {
+        let finished = self.shared.lock().take_finished();
+        let any = !finished.is_empty();
+        for (id, task) in finished {
+            self.shared.completions.push(state::complete(id, task));
+        }
+        self.shared.poke();
+        if any {
+            self.shared.notifier.wake();
+        }
+        self.release_loop(env);
+        Ok(())
+    }
+
+    /// Lets the event loop go when no task is in flight (a submit that failed, say).
+    fn release_loop(&self, env: &Env) {
+        if self.shared.in_flight.load(Ordering::Acquire) == 0 {
+            let _ = self.shared.notifier.set_referenced(env, false);
+        }
+    }
+}
+
+impl Drop for NativeProcessPool {
+    fn drop(&mut self) {
+        if !self.closed {
+            self.shared.shutdown();
+            self.shared.notifier.release();
+        }
+    }
+}
+
+/// Finds the SharedMemory segment of each view (id 0: ordinary memory) and checks the view
+/// lies inside it.
+fn resolve_views(env: &Env, views: &[RawView], segments: &[f64]) -> napi::Result<Vec<PView>> {
+    views
+        .iter()
+        .zip(segments)
+        .map(|(v, &sid)| {
+            let bytes = v.len() * v.kind().size();
+            let segment = if sid == 0.0 {
+                None
+            } else {
+                let segment = Segment::find(sid as u64).ok_or_else(|| {
+                    throw(
+                        env,
+                        ErrorKind::Error,
+                        "ERR_INVALID_STATE",
+                        "a view's SharedMemory is closed",
+                    )
+                })?;
+                let offset = segment.offset_of(v.addr(), bytes).ok_or_else(|| {
+                    throw(
+                        env,
+                        ErrorKind::Type,
+                        "ERR_INVALID_ARG_VALUE",
+                        "a view does not lie inside its SharedMemory",
+                    )
+                })?;
+                Some((segment, offset))
+            };
+            Ok(PView {
+                addr: v.addr(),
+                len: v.len(),
+                kind: v.kind(),
+                segment,
+            })
+        })
+        .collect()
+}
+
+/// # Safety
+/// `owner` must come from `Arc::into_raw` of an `Arc<Shared>` and be released only once.
+unsafe fn release_shared(owner: *mut c_void) {
+    // SAFETY: guaranteed by the caller.
+    drop(unsafe { Arc::from_raw(owner as *const Shared) });
+}
+
+/// Replaces dead children and hands completions to the JavaScript callback (JS thread).
+///
+/// # Safety
+/// `owner` must be the leaked `Arc<Shared>` given to `Notifier::start`, still alive;
+/// `env`/`callback` come from napi (either may be null while the env is torn down).
+unsafe fn drain(env: sys::napi_env, callback: sys::napi_value, owner: *mut c_void) {
+    // SAFETY: guaranteed by the caller: the notifier's hooks hold this reference until finalize.
+    let shared = unsafe { &*(owner as *const Shared) };
+    if env.is_null() || callback.is_null() || shared.stopping.load(Ordering::Acquire) {
+        return;
+    }
+    let env = Env::from_raw(env);
+    if shared.respawn.swap(0, Ordering::AcqRel) > 0 {
+        // A failure is retried at the next submit (which reports it if no child is left).
+        let _ = shared.top_up();
+    }
+    let mut batch = Vec::new();
+    while let Some(c) = shared.completions.pop() {
+        batch.push(c);
+    }
+    let left = shared
+        .in_flight
+        .load(Ordering::Acquire)
+        .saturating_sub(batch.len());
+    shared.in_flight.store(left, Ordering::Release);
+    if left == 0 {
+        let _ = shared.notifier.set_referenced(&env, false);
+    }
+    if batch.is_empty() {
+        return;
+    }
+    // SAFETY: on the JS thread inside a napi callback, with a live env and callback.
+    let _ = unsafe { deliver(&env, callback, &batch) };
+}
+
+/// # Safety
+/// Must run on the JS thread inside a napi callback; `callback` must be a function.
+unsafe fn deliver(env: &Env, callback: sys::napi_value, batch: &[Completion]) -> napi::Result<()> {
+    let ProcessPoolBatch { numbers, messages } = encode(batch);
+    // SAFETY (this block): the env is live for this callback and the values are created in it.
+    unsafe {
+        let args = [
+            Vec::<f64>::to_napi_value(env.raw(), numbers)?,
+            Vec::<String>::to_napi_value(env.raw(), messages)?,
+        ];
+        let mut global = std::ptr::null_mut();
+        check(
+            sys::napi_get_global(env.raw(), &mut global),
+            "reading the global object",
+        )?;
+        let mut result = std::ptr::null_mut();
+        check(
+            sys::napi_call_function(env.raw(), global, callback, 2, args.as_ptr(), &mut result),
+            "calling onComplete",
+        )
+    }
+}

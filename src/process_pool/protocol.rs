@@ -1,0 +1,587 @@
+//! Messages between the parent and a child, over a `SOCK_SEQPACKET` socketpair (one message
+//! per packet, boundaries kept). Fixed-size, explicitly encoded little records: no allocation to
+//! encode or decode, no padding bytes sent.
+//!
+//! Parent → child: `Map` (a segment's memfd rides along as `SCM_RIGHTS`), `Unmap`, `Run`.
+//! Child → parent: `Done`.
+
+use std::os::fd::RawFd;
+
+use crate::kernels::ElemKind;
+
+/// Largest message, in bytes.
+pub(super) const MSG: usize = 512;
+/// Numeric parameters of one part, at most.
+pub(super) const MAX_PARAMS: usize = 12;
+/// Typed-array views of one part, at most.
+pub(super) const MAX_VIEWS: usize = 4;
+/// Bytes of a failure message carried by `Done`.
+pub(super) const MAX_TEXT: usize = 256;
+
+const MAP: u32 = 1;
+const UNMAP: u32 = 2;
+const RUN: u32 = 3;
+const DONE: u32 = 4;
+
+/// Where a view's memory is, as the child sees it.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(super) enum Loc {
+    /// `offset` bytes into the segment the child mapped under `id`.
+    Segment { id: u64, offset: u64 },
+    /// An address valid in the child as it is in the parent: a one-shot child's copy-on-write
+    /// snapshot, or a segment mapping it inherited.
+    Addr(u64),
+}
+
+/// One typed-array view of a part.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(super) struct ViewSpec {
+    pub(super) loc: Loc,
+    /// Elements.
+    pub(super) len: u64,
+    pub(super) kind: ElemKind,
+}
+
+const EMPTY_VIEW: ViewSpec = ViewSpec {
+    loc: Loc::Addr(0),
+    len: 0,
+    kind: ElemKind::Other,
+};
+
+/// One child's share of a task: a kernel of the process table, its parameters and views.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(super) struct PartSpec {
+    pub(super) kernel: u32,
+    params: [f64; MAX_PARAMS],
+    nparams: usize,
+    views: [ViewSpec; MAX_VIEWS],
+    nviews: usize,
+}
+
+impl PartSpec {
+    pub(super) fn new(kernel: usize, params: &[f64], views: &[ViewSpec]) -> Self {
+        assert!(params.len() <= MAX_PARAMS && views.len() <= MAX_VIEWS);
+        let mut part = Self {
+            kernel: kernel as u32,
+            params: [0.0; MAX_PARAMS],
+            nparams: params.len(),
+            views: [EMPTY_VIEW; MAX_VIEWS],
+            nviews: views.len(),
+        };
+        part.params[..params.len()].copy_from_slice(params);
+        part.views[..views.len()].copy_from_slice(views);
+        part
+    }
+
+    pub(super) fn params(&self) -> &[f64] {
+        &self.params[..self.nparams]
+    }
+
+    pub(super) fn views(&self) -> &[ViewSpec] {
+        &self.views[..self.nviews]
+    }
+}
+
+/// How a part ended, as the child reports it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[repr(u32)]
+pub(super) enum PartOutcome {
+    Ok = 0,
+    Cancelled = 1,
+    Panicked = 2,
+    /// The child's own checks refused the part (a bug in the parent's plan, never user input).
+    Invalid = 3,
+}
+
+/// A message, decoded.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(super) enum Msg {
+    Map { id: u64, len: u64 },
+    Unmap { id: u64 },
+    Run { seq: u64, part: PartSpec },
+    Done(Done),
+}
+
+/// A part's result.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(super) struct Done {
+    pub(super) seq: u64,
+    pub(super) outcome: PartOutcome,
+    pub(super) value: f64,
+    text: [u8; MAX_TEXT],
+    text_len: usize,
+}
+
+impl Done {
+    pub(super) fn new(seq: u64, outcome: PartOutcome, value: f64, text: &str) -> Self {
+        let mut done = Self {
+            seq,
+            outcome,
+            value,
+            text: [0; MAX_TEXT],
+            text_len: 0,
+        };
+        done.set_text(text.as_bytes());
+        done
+    }
+
+    /// Sets the message, cut to `MAX_TEXT` bytes on a character boundary.
+    pub(super) fn set_text(&mut self, text: &[u8]) {
+        let mut n = text.len().min(MAX_TEXT);
+        while n > 0 && std::str::from_utf8(&text[..n]).is_err() {
+            n -= 1;
+        }
+        self.text[..n].copy_from_slice(&text[..n]);
+        self.text_len = n;
+    }
+
+    pub(super) fn text(&self) -> &str {
+        std::str::from_utf8(&self.text[..self.text_len]).unwrap_or("")
+    }
+}
+
+fn kind_code(kind: ElemKind) -> u32 {
+    match kind {
+        ElemKind::I8 => 1,
+        ElemKind::U8 => 2,
+        ElemKind::U8Clamped => 3,
+        ElemKind::I16 => 4,
+        ElemKind::U16 => 5,
+        ElemKind::I32 => 6,
+        ElemKind::U32 => 7,
+        ElemKind::F32 => 8,
+        ElemKind::F64 => 9,
+        ElemKind::Other => 0,
+    }
+}
+
+fn kind_from(code: u32) -> ElemKind {
+    match code {
+        1 => ElemKind::I8,
+        2 => ElemKind::U8,
+        3 => ElemKind::U8Clamped,
+        4 => ElemKind::I16,
+        5 => ElemKind::U16,
+        6 => ElemKind::I32,
+        7 => ElemKind::U32,
+        8 => ElemKind::F32,
+        9 => ElemKind::F64,
+        _ => ElemKind::Other,
+    }
+}
+
+/// Writes little-endian fields into a fixed buffer.
+struct Writer {
+    buf: [u8; MSG],
+    at: usize,
+}
+
+impl Writer {
+    fn new(kind: u32) -> Self {
+        let mut w = Self {
+            buf: [0; MSG],
+            at: 0,
+        };
+        w.u32(kind);
+        w
+    }
+    fn bytes(&mut self, b: &[u8]) {
+        self.buf[self.at..self.at + b.len()].copy_from_slice(b);
+        self.at += b.len();
+    }
+    fn u32(&mut self, v: u32) {
+        self.bytes(&v.to_le_bytes());
+    }
+    fn u64(&mut self, v: u64) {
+        self.bytes(&v.to_le_bytes());
+    }
+    fn f64(&mut self, v: f64) {
+        self.bytes(&v.to_le_bytes());
+    }
+}
+
+/// Reads little-endian fields; any read past the end yields `None`.
+struct Reader<'a> {
+    buf: &'a [u8],
+    at: usize,
+}
+
+impl Reader<'_> {
+    fn take<const N: usize>(&mut self) -> Option<[u8; N]> {
+        let bytes = self.buf.get(self.at..self.at + N)?;
+        self.at += N;
+        bytes.try_into().ok()
+    }
+    fn u32(&mut self) -> Option<u32> {
+        self.take().map(u32::from_le_bytes)
+    }
+    fn u64(&mut self) -> Option<u64> {
+        self.take().map(u64::from_le_bytes)
+    }
+    fn f64(&mut self) -> Option<f64> {
+        self.take().map(f64::from_le_bytes)
+    }
+}
+
+/// An encoded message: `len` bytes of `buf`.
+pub(super) struct Encoded {
+    buf: [u8; MSG],
+    len: usize,
+}
+
+impl Encoded {
+    pub(super) fn bytes(&self) -> &[u8] {
+        &self.buf[..self.len]
+    }
+}
+
+impl Msg {
+    pub(super) fn encode(&self) -> Encoded {
+        let w = match self {
+            Msg::Map { id, len } => {
+                let mut w = Writer::new(MAP);
+                w.u64(*id);
+                w.u64(*len);
+                w
+            }
+            Msg::Unmap { id } => {
+                let mut w = Writer::new(UNMAP);
+                w.u64(*id);
+                w
+            }
+            Msg::Run { seq, part } => {
+                let mut w = Writer::new(RUN);
+                w.u64(*seq);
+                w.u32(part.kernel);
+                w.u32(part.nparams as u32);
+                w.u32(part.nviews as u32);
+                for p in part.params() {
+                    w.f64(*p);
+                }
+                for v in part.views() {
+                    match v.loc {
+                        Loc::Segment { id, offset } => {
+                            w.u32(1);
+                            w.u64(id);
+                            w.u64(offset);
+                        }
+                        Loc::Addr(addr) => {
+                            w.u32(0);
+                            w.u64(0);
+                            w.u64(addr);
+                        }
+                    }
+                    w.u64(v.len);
+                    w.u32(kind_code(v.kind));
+                }
+                w
+            }
+            Msg::Done(d) => {
+                let mut w = Writer::new(DONE);
+                w.u64(d.seq);
+                w.u32(d.outcome as u32);
+                w.f64(d.value);
+                w.u32(d.text_len as u32);
+                w.bytes(&d.text[..d.text_len]);
+                w
+            }
+        };
+        Encoded {
+            buf: w.buf,
+            len: w.at,
+        }
+    }
+
+    pub(super) fn decode(buf: &[u8]) -> Option<Msg> {
+        let mut r = Reader { buf, at: 0 };
+        Some(match r.u32()? {
+            MAP => Msg::Map {
+                id: r.u64()?,
+                len: r.u64()?,
+            },
+            UNMAP => Msg::Unmap { id: r.u64()? },
+            RUN => {
+                let seq = r.u64()?;
+                let kernel = r.u32()?;
+                let nparams = r.u32()? as usize;
+                let nviews = r.u32()? as usize;
+                if nparams > MAX_PARAMS || nviews > MAX_VIEWS {
+                    return None;
+                }
+                let mut params = [0.0; MAX_PARAMS];
+                for p in params.iter_mut().take(nparams) {
+                    *p = r.f64()?;
+                }
+                let mut views = [EMPTY_VIEW; MAX_VIEWS];
+                for v in views.iter_mut().take(nviews) {
+                    let in_segment = r.u32()? == 1;
+                    let (a, b) = (r.u64()?, r.u64()?);
+                    v.loc = if in_segment {
+                        Loc::Segment { id: a, offset: b }
+                    } else {
+                        Loc::Addr(b)
+                    };
+                    v.len = r.u64()?;
+                    v.kind = kind_from(r.u32()?);
+                }
+                let part = PartSpec {
+                    kernel,
+                    params,
+                    nparams,
+                    views,
+                    nviews,
+                };
+                Msg::Run { seq, part }
+            }
+            DONE => {
+                let seq = r.u64()?;
+                let outcome = match r.u32()? {
+                    0 => PartOutcome::Ok,
+                    1 => PartOutcome::Cancelled,
+                    2 => PartOutcome::Panicked,
+                    _ => PartOutcome::Invalid,
+                };
+                let value = r.f64()?;
+                let n = (r.u32()? as usize).min(MAX_TEXT);
+                let text = r.buf.get(r.at..r.at + n)?;
+                let mut done = Done::new(seq, outcome, value, "");
+                done.set_text(text);
+                Msg::Done(done)
+            }
+            _ => return None,
+        })
+    }
+}
+
+/// Sends one message (and optionally one fd) on a socket with plain `sendmsg(2)`: no
+/// allocation, so the child may call it too. Never raises SIGPIPE. Returns the errno on
+/// failure (EAGAIN when `nonblocking` and the socket buffer is full).
+pub(super) fn send(
+    sock: RawFd,
+    msg: &Msg,
+    fd: Option<RawFd>,
+    nonblocking: bool,
+) -> Result<(), i32> {
+    let encoded = msg.encode();
+    let bytes = encoded.bytes();
+    let mut iov = libc::iovec {
+        iov_base: bytes.as_ptr() as *mut libc::c_void,
+        iov_len: bytes.len(),
+    };
+    // Room for one cmsghdr carrying one int, aligned for cmsghdr.
+    let mut control = [0u64; 4];
+    // SAFETY: an all-zero msghdr is valid (no name, no iov, no control).
+    let mut header: libc::msghdr = unsafe { std::mem::zeroed() };
+    header.msg_iov = &mut iov;
+    header.msg_iovlen = 1;
+    if let Some(fd) = fd {
+        // SAFETY: CMSG_SPACE/CMSG_LEN are pure arithmetic on a small constant.
+        let (space, len) = unsafe {
+            (
+                libc::CMSG_SPACE(std::mem::size_of::<RawFd>() as u32) as usize,
+                libc::CMSG_LEN(std::mem::size_of::<RawFd>() as u32) as usize,
+            )
+        };
+        debug_assert!(space <= std::mem::size_of_val(&control));
+        header.msg_control = control.as_mut_ptr().cast();
+        header.msg_controllen = space;
+        // SAFETY: `header` points at `control`, which is large and aligned enough for one
+        // cmsghdr with an int payload (checked above), so CMSG_FIRSTHDR is non-null and the
+        // writes stay inside `control`.
+        unsafe {
+            let cmsg = libc::CMSG_FIRSTHDR(&header);
+            (*cmsg).cmsg_level = libc::SOL_SOCKET;
+            (*cmsg).cmsg_type = libc::SCM_RIGHTS;
+            (*cmsg).cmsg_len = len;
+            std::ptr::write_unaligned(libc::CMSG_DATA(cmsg).cast::<RawFd>(), fd);
+        }
+    }
+    let flags = libc::MSG_NOSIGNAL | if nonblocking { libc::MSG_DONTWAIT } else { 0 };
+    loop {
+        // SAFETY: `header` and everything it points to live on this frame for the call.
+        let r = unsafe { libc::sendmsg(sock, &header, flags) };
+        if r >= 0 {
+            return Ok(());
+        }
+        let errno = std::io::Error::last_os_error()
+            .raw_os_error()
+            .unwrap_or(libc::EIO);
+        if errno != libc::EINTR {
+            return Err(errno);
+        }
+    }
+}
+
+/// What `recv` got.
+// Returned by value once per message: boxing the large variant would only add an allocation.
+#[allow(clippy::large_enum_variant)]
+#[derive(Debug)]
+pub(super) enum Received {
+    /// A message, and the fd that came with it (now owned by the caller).
+    Msg(Msg, Option<RawFd>),
+    /// The peer closed its end.
+    Eof,
+    /// Nothing to read (non-blocking only).
+    Empty,
+    /// A packet that is not a valid message (its fd, if any, was closed).
+    Garbage,
+    /// A socket error.
+    Error,
+}
+
+/// Receives one message with plain `recvmsg(2)` (no allocation). Received fds are
+/// close-on-exec.
+pub(super) fn recv(sock: RawFd, nonblocking: bool) -> Received {
+    let mut buf = [0u8; MSG];
+    let mut iov = libc::iovec {
+        iov_base: buf.as_mut_ptr().cast(),
+        iov_len: buf.len(),
+    };
+    let mut control = [0u64; 4];
+    // SAFETY: an all-zero msghdr is valid.
+    let mut header: libc::msghdr = unsafe { std::mem::zeroed() };
+    header.msg_iov = &mut iov;
+    header.msg_iovlen = 1;
+    header.msg_control = control.as_mut_ptr().cast();
+    header.msg_controllen = std::mem::size_of_val(&control);
+    let flags = libc::MSG_CMSG_CLOEXEC | if nonblocking { libc::MSG_DONTWAIT } else { 0 };
+    let n = loop {
+        // SAFETY: `header` points to buffers on this frame, valid for the call.
+        let r = unsafe { libc::recvmsg(sock, &mut header, flags) };
+        if r >= 0 {
+            break r as usize;
+        }
+        match std::io::Error::last_os_error()
+            .raw_os_error()
+            .unwrap_or(libc::EIO)
+        {
+            libc::EINTR => continue,
+            libc::EAGAIN => return Received::Empty,
+            _ => return Received::Error,
+        }
+    };
+    if n == 0 {
+        return Received::Eof;
+    }
+    let mut fd = None;
+    // SAFETY: recvmsg filled `control` and set msg_controllen; the CMSG macros walk only
+    // within it, and a SCM_RIGHTS payload holds whole ints.
+    unsafe {
+        let mut cmsg = libc::CMSG_FIRSTHDR(&header);
+        while !cmsg.is_null() {
+            if (*cmsg).cmsg_level == libc::SOL_SOCKET && (*cmsg).cmsg_type == libc::SCM_RIGHTS {
+                let data = libc::CMSG_DATA(cmsg).cast::<RawFd>();
+                let count = ((*cmsg).cmsg_len - libc::CMSG_LEN(0) as usize) / 4;
+                for i in 0..count {
+                    let got = std::ptr::read_unaligned(data.add(i));
+                    if fd.is_none() {
+                        fd = Some(got);
+                    } else {
+                        libc::close(got);
+                    }
+                }
+            }
+            cmsg = libc::CMSG_NXTHDR(&header, cmsg);
+        }
+    }
+    match Msg::decode(&buf[..n]) {
+        Some(msg) => Received::Msg(msg, fd),
+        None => {
+            if let Some(fd) = fd {
+                // SAFETY: the fd arrived with this packet and nothing else owns it.
+                unsafe { libc::close(fd) };
+            }
+            Received::Garbage
+        }
+    }
+}
+
+#[cfg(test)]
+mod test {
+    use super::*;
+
+    #[test]
+    fn messages_round_trip() {
+        let part = PartSpec::new(
+            3,
+            &[1.5, -2.0, f64::NAN],
+            &[
+                ViewSpec {
+                    loc: Loc::Segment {
+                        id: 7,
+                        offset: 4096,
+                    },
+                    len: 10,
+                    kind: ElemKind::U32,
+                },
+                ViewSpec {
+                    loc: Loc::Addr(0xdead_beef),
+                    len: 3,
+                    kind: ElemKind::F64,
+                },
+            ],
+        );
+        for msg in [
+            Msg::Map { id: 1, len: 99 },
+            Msg::Unmap { id: 5 },
+            Msg::Done(Done::new(9, PartOutcome::Panicked, 2.5, "boom")),
+        ] {
+            assert_eq!(Msg::decode(msg.encode().bytes()), Some(msg));
+        }
+        match Msg::decode(Msg::Run { seq: 4, part }.encode().bytes()) {
+            Some(Msg::Run { seq: 4, part: got }) => {
+                assert_eq!(got.kernel, 3);
+                assert_eq!(got.params()[..2], [1.5, -2.0]);
+                assert!(got.params()[2].is_nan());
+                assert_eq!(got.views(), part.views());
+            }
+            other => panic!("{other:?}"),
+        }
+        assert_eq!(Msg::decode(&[]), None);
+        assert_eq!(Msg::decode(&[9, 0, 0, 0]), None);
+        assert_eq!(
+            Msg::decode(&Msg::Unmap { id: 5 }.encode().bytes()[..6]),
+            None
+        );
+    }
+
+    #[test]
+    fn long_texts_are_cut_on_a_character_boundary() {
+        let text = "é".repeat(200);
+        let done = Done::new(1, PartOutcome::Invalid, 0.0, &text);
+        assert_eq!(done.text().len(), MAX_TEXT);
+        assert!(text.starts_with(done.text()));
+    }
+
+    #[test]
+    fn fds_travel_with_messages() {
+        use nix::sys::socket::{socketpair, AddressFamily, SockFlag, SockType};
+        use std::os::fd::AsRawFd;
+        let (a, b) = socketpair(
+            AddressFamily::Unix,
+            SockType::SeqPacket,
+            None,
+            SockFlag::SOCK_CLOEXEC,
+        )
+        .unwrap();
+        let file = std::fs::File::open("/proc/self/stat").unwrap();
+        send(
+            a.as_raw_fd(),
+            &Msg::Map { id: 3, len: 8 },
+            Some(file.as_raw_fd()),
+            false,
+        )
+        .unwrap();
+        match recv(b.as_raw_fd(), true) {
+            Received::Msg(Msg::Map { id: 3, len: 8 }, Some(fd)) => {
+                assert_ne!(fd, file.as_raw_fd());
+                // SAFETY (test): the fd was just received and is ours to close.
+                unsafe { libc::close(fd) };
+            }
+            other => panic!("{other:?}"),
+        }
+        assert!(matches!(recv(b.as_raw_fd(), true), Received::Empty));
+        drop(a);
+        assert!(matches!(recv(b.as_raw_fd(), true), Received::Eof));
+    }
+}
