@@ -17,7 +17,8 @@ function contenders() {
   ];
   try {
     require.resolve('../probes/ipc-native-cluster.js');
-    list.push(['native-cluster', 'ipc-native-cluster.js', ['advanced']]);
+    list.push(['native-cluster (advanced)', 'ipc-native-cluster.js', ['advanced']]);
+    list.push(['native-cluster (json)', 'ipc-native-cluster.js', ['json']]);
   } catch {
     // not built yet
   }
