@@ -46,13 +46,16 @@ describe('ThreadPool basics', () => {
     expect(empty.runTime).toEqual({ mean: 0, p50: 0, p99: 0, max: 0 });
     await Promise.all(Array.from({ length: 20 }, () => pool.run('spin', { micros: 200 })));
     const ac = new AbortController();
+    const queuedAc = new AbortController();
     const running = pool.run('spin', { micros: 10_000_000 }, { signal: ac.signal });
     const blocker = pool.run('spin', { micros: 10_000_000 }, { signal: ac.signal });
-    const queued = pool.run('spin', { micros: 1 }, { signal: ac.signal });
-    await new Promise((r) => setTimeout(r, 50));
+    const queued = pool.run('spin', { micros: 1 }, { signal: queuedAc.signal });
+    while (pool.stats().running < 2) await new Promise((r) => setTimeout(r, 5));
     const busy = pool.stats();
     expect(busy.running).toBe(2);
     expect(busy.queued).toBe(1);
+    // The queued task first: once a running one stops, its thread would pick the queued one up.
+    queuedAc.abort();
     ac.abort();
     await Promise.allSettled([running, blocker, queued]);
     const s = pool.stats();

@@ -36,7 +36,7 @@ describe('cancellation', () => {
   test('a running task stops at its next check', async () => {
     const ac = new AbortController();
     const task = pool.run('spin', LONG, { signal: ac.signal });
-    await new Promise((r) => setTimeout(r, 30));
+    while (pool.stats().running === 0) await new Promise((r) => setTimeout(r, 5));
     expect(pool.stats().running).toBe(1);
     const aborted = process.hrtime.bigint();
     ac.abort();
@@ -92,7 +92,7 @@ describe('destroy', () => {
     const pool = new ThreadPool({ threads: 2 });
     const running = [pool.run('spin', LONG), pool.run('spin', LONG)];
     const queued = Array.from({ length: 5000 }, (_, i) => pool.run(i % 2 ? 'noop' : 'primes', { limit: 1000 }));
-    await new Promise((r) => setTimeout(r, 20));
+    while (pool.stats().running < 2) await new Promise((r) => setTimeout(r, 5));
     const destroyed = pool.destroy();
     expect(pool.destroy()).toBe(destroyed);
     const settled = await Promise.allSettled([...running, ...queued]);
