@@ -205,7 +205,7 @@ export type CompareWorkload =
   | 'ipc'
   | 'http';
 
-export type CompareEngine = 'js' | 'worker_threads' | 'piscina' | 'cluster' | 'native-threads' | 'native-processes' | (string & {});
+export type CompareEngine = 'js' | 'worker_threads' | 'piscina' | 'cluster' | 'native-threads' | 'native-processes' | 'native-cluster' | (string & {});
 
 export interface CompareOptions {
   /** Default: every workload and suite. */

@@ -9,7 +9,7 @@ const registry = require('../lib/compare/engines');
 const { waitForNoChildren } = require('./helpers/processes');
 
 const BIN = path.join(__dirname, '..', 'bin', 'native-parallel.js');
-const ALL_ENGINES = ['js', 'worker_threads', 'piscina', 'cluster', 'native-threads', 'native-processes'];
+const ALL_ENGINES = ['js', 'worker_threads', 'piscina', 'cluster', 'native-threads', 'native-processes', 'native-cluster'];
 /** Workloads an engine does not run yet (reported as skipped). */
 const NOT_RUN = { 'native-processes': ['matmul', 'histogram'] };
 const KERNELS = ['mandelbrot', 'matmul', 'sha256', 'blur', 'histogram', 'sort', 'primes'];

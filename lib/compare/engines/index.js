@@ -16,6 +16,7 @@ const engines = [
   require('./node-cluster'),
   require('./native-threads'),
   require('./native-processes'),
+  require('./native-cluster'),
 ];
 
 const byName = new Map(engines.map((e) => [e.name, e]));
