@@ -98,6 +98,13 @@ describe('ProcessPool: a crashing child takes only its task', () => {
 });
 
 describe('ProcessPool: forking under load', () => {
+  /** An exited child is reaped soon after it reported (its task settles on the report). */
+  async function reaped() {
+    const deadline = Date.now() + 5000;
+    while (zombies().length > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 5));
+    return zombies();
+  }
+
   test('1,000 forks in a row while a ThreadPool is busy, V8 collects garbage and Workers run pools of their own', async () => {
     const startFds = fdCount();
     const threads = new ThreadPool({ threads: 2 });
@@ -106,64 +113,68 @@ describe('ProcessPool: forking under load', () => {
       while (busy) await threads.run('spin', { micros: 1000 });
     });
     // Workers allocate constantly (their GC runs meanwhile) and fork children of their own.
-    const workers = [0, 1].map(
-      () =>
-        new Worker(
-          `
-          const { parentPort, workerData } = require('node:worker_threads');
-          const { ProcessPool } = require(workerData.entry);
-          const pool = new ProcessPool({ processes: 1 });
-          let stop = false, keep = [], rounds = 0;
-          parentPort.once('message', () => (stop = true));
-          (async () => {
-            while (!stop) {
-              for (let i = 0; i < 500; i++) keep.push({ i, s: 'x'.repeat(40) });
-              if (keep.length > 50000) keep = [];
-              const { count } = await pool.run('primes', { limit: 1000 });
-              if (count !== 168) throw new Error('wrong count');
-              rounds++;
-            }
-            await pool.destroy();
-            parentPort.postMessage(rounds);
-          })();`,
-          { eval: true, workerData: { entry: path.join(__dirname, '..') } },
-        ),
-    );
+    const workers = [0, 1].map(() => {
+      const worker = new Worker(
+        `
+        const { parentPort, workerData } = require('node:worker_threads');
+        const { ProcessPool } = require(workerData.entry);
+        const pool = new ProcessPool({ processes: 1 });
+        let stop = false, keep = [], rounds = 0;
+        parentPort.once('message', () => (stop = true));
+        (async () => {
+          while (!stop) {
+            for (let i = 0; i < 500; i++) keep.push({ i, s: 'x'.repeat(40) });
+            if (keep.length > 50000) keep = [];
+            const { count } = await pool.run('primes', { limit: 1000 });
+            if (count !== 168) throw new Error('wrong count');
+            rounds++;
+          }
+          await pool.destroy();
+          parentPort.postMessage(rounds);
+        })();`,
+        { eval: true, workerData: { entry: path.join(__dirname, '..') } },
+      );
+      // Listen from the start: a Worker may report and exit before the other one reports.
+      const rounds = new Promise((resolve, reject) => {
+        worker.once('message', resolve);
+        worker.once('error', reject);
+      });
+      const exited = new Promise((resolve) => worker.once('exit', resolve));
+      return { worker, rounds, exited };
+    });
     const pool = new ProcessPool({ processes: 2 });
     const shm = new SharedMemory(32 * 8);
-    const out = new Uint8Array(shm.buffer);
-    // Input outside SharedMemory: every task forks one child per part (2 parts here).
-    const data = new Uint8Array(new SharedArrayBuffer(8 * 1024));
-    let garbage = [];
-    let forks = 0;
-    for (let i = 0; forks < 1000; i++) {
-      crypto.randomFillSync(data);
-      for (let j = 0; j < 200; j++) garbage.push(new Float64Array(16));
-      if (garbage.length > 20000) garbage = [];
-      await pool.run('sha256', { data, chunkSize: 1024, out });
-      forks += 2;
-      const want = reference.sha256({ data, chunkSize: 1024, out: new Uint8Array(32 * 8) });
-      if (!Buffer.from(out).equals(Buffer.from(want))) throw new Error(`wrong digest in round ${i}`);
-      if (i % 100 === 0) expect(zombies()).toEqual([]);
+    try {
+      const out = new Uint8Array(shm.buffer);
+      // Input outside SharedMemory: every task forks one child per part (2 parts here).
+      const data = new Uint8Array(new SharedArrayBuffer(8 * 1024));
+      let garbage = [];
+      let forks = 0;
+      for (let i = 0; forks < 1000; i++) {
+        crypto.randomFillSync(data);
+        for (let j = 0; j < 200; j++) garbage.push(new Float64Array(16));
+        if (garbage.length > 20000) garbage = [];
+        await pool.run('sha256', { data, chunkSize: 1024, out });
+        forks += 2;
+        const want = reference.sha256({ data, chunkSize: 1024, out: new Uint8Array(32 * 8) });
+        if (!Buffer.from(out).equals(Buffer.from(want))) throw new Error(`wrong digest in round ${i}`);
+        if (i % 100 === 0) expect(await reaped()).toEqual([]);
+      }
+      expect(forks).toBe(1000);
+      busy = false;
+      await Promise.all(spinners);
+      for (const w of workers) w.worker.postMessage('stop');
+      const rounds = await Promise.all(workers.map((w) => w.rounds));
+      expect(rounds.every((r) => r > 0)).toBe(true);
+      expect(await Promise.all(workers.map((w) => w.exited))).toEqual([0, 0]);
+    } finally {
+      busy = false;
+      await Promise.all(workers.map((w) => w.worker.terminate()));
+      await pool.destroy();
+      await Promise.allSettled(spinners);
+      await threads.destroy();
+      shm.close();
     }
-    expect(forks).toBe(1000);
-    busy = false;
-    await Promise.all(spinners);
-    const rounds = await Promise.all(
-      workers.map(
-        (w) =>
-          new Promise((resolve, reject) => {
-            w.once('message', resolve);
-            w.once('error', reject);
-            w.postMessage('stop');
-          }),
-      ),
-    );
-    expect(rounds.every((r) => r > 0)).toBe(true);
-    await Promise.all(workers.map((w) => new Promise((resolve) => w.once('exit', resolve))));
-    await pool.destroy();
-    await threads.destroy();
-    shm.close();
     expect(await waitForNoChildren()).toEqual([]);
     expect(zombies()).toEqual([]);
     expect(fdCount()).toBe(startFds);

@@ -6,6 +6,8 @@
  * - addedPssKb: (this process's PSS + every worker process's PSS) after, minus this process's
  *   PSS before. PSS splits each shared page between the processes that map it, so the sum is
  *   the memory the system really spends; the difference is what the workers added.
+ * - addedPrivateKb: this process's RSS growth plus every worker's USS (private pages): memory
+ *   that exists only because of the workers, unaffected by how many other processes share code.
  * - perWorker: each worker process's RSS, PSS and USS (private pages only).
  * With `--age`, the ProcessPool figures are taken again after this process has churned its heap
  * (copy-on-write: pages the parent rewrites become private to the child).
@@ -70,7 +72,12 @@ async function main() {
   const after = rollup('self');
   const perWorker = pids.map(rollup);
   const addedPssKb = after.pssKb + perWorker.reduce((s, w) => s + w.pssKb, 0) - before.pssKb;
-  const out = { what, workers: n, addedPssKb, perWorker, parentRssDeltaKb: after.rssKb - before.rssKb };
+  // Private memory that exists because of the workers: what this process grew by (RSS: pages
+  // that became shared with a forked child stay counted) plus each worker's private pages. PSS
+  // also moves when a new process maps pages shared system-wide (node's own code, libc), by an
+  // amount that depends on how many other processes share them.
+  const addedPrivateKb = after.rssKb - before.rssKb + perWorker.reduce((s, w) => s + w.ussKb, 0);
+  const out = { what, workers: n, addedPssKb, addedPrivateKb, perWorker, parentRssDeltaKb: after.rssKb - before.rssKb };
   if (age && what === 'processpool') {
     // Rewrite the heap the children share: allocate, drop and collect ~100 MB of objects.
     for (let round = 0; round < 5; round++) {

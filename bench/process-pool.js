@@ -7,6 +7,7 @@
  * reference before its time counts.
  *
  *   node bench/process-pool.js [--runs N] [--size small|medium|large] [--json FILE]
+ *                              [--only startup,kernels,memory,roundtrip]
  *
  * 1. time to start a worker: ProcessPool vs cluster.fork() to 'online' vs a new Worker
  * 2. mandelbrot and blur on 2 workers: ProcessPool (inputs in SharedMemory, and fork per task
@@ -32,7 +33,12 @@ const nodeCluster = require('../lib/compare/engines/node-cluster');
 const { alternate, speedup, summary, fmt, fmtRange, now, ms } = require('./lib/measure');
 
 const { values: args } = parseArgs({
-  options: { runs: { type: 'string', default: '7' }, size: { type: 'string', default: 'large' }, json: { type: 'string' } },
+  options: {
+    runs: { type: 'string', default: '7' },
+    size: { type: 'string', default: 'large' },
+    json: { type: 'string' },
+    only: { type: 'string', default: 'startup,kernels,memory,roundtrip' },
+  },
 });
 const RUNS = Number(args.runs);
 const results = { machine: { cpus: os.cpus().length, model: os.cpus()[0]?.model, node: process.version }, sections: {} };
@@ -159,7 +165,7 @@ async function kernels() {
   await Promise.all([pool.destroy(), threads.destroy(), clusterEngine.stop()]);
   section.parentRssMiB = rssMiB();
   results.sections.kernels = section;
-  printTable(`2. Two workers, ${args.size} inputs: ms median (min-max); last column: this engine's time / ProcessPool's (per-run ratios; parent RSS ${rssMiB()} MiB, which is what a fork per task copies page tables for)`, ['kernel', 'engine', 'ms', 'time vs ProcessPool'], rows);
+  printTable(`2. Two workers, ${args.size} inputs: ms median (min-max); last column: this engine's time / ProcessPool's (per-run ratios; parent RSS ${rssMiB()} MiB: a fork per task copies the page tables of all of it)`, ['kernel', 'engine', 'ms', 'time vs ProcessPool'], rows);
 }
 
 /** 3. Memory added per worker, measured in fresh processes. */
@@ -167,45 +173,54 @@ function memory() {
   const probe = path.join(__dirname, 'process-memory-probe.js');
   const what = ['processpool', 'cluster', 'workers'];
   const samples = Object.fromEntries(what.map((w) => [w, []]));
+  const priv = Object.fromEntries(what.map((w) => [w, []]));
   const per = { processpool: [], cluster: [], aged: [] };
   for (let i = 0; i < 5; i++) {
     for (let j = 0; j < what.length; j++) {
       const w = what[(i + j) % what.length];
       const r = JSON.parse(execFileSync(process.execPath, ['--expose-gc', probe, w, '2', '--age'], { encoding: 'utf8' }));
       samples[w].push(r.addedPssKb / 2 / 1024);
+      priv[w].push(r.addedPrivateKb / 2 / 1024);
       if (w !== 'workers') per[w].push(...r.perWorker);
       if (r.agedPerWorker) per.aged.push(...r.agedPerWorker);
     }
   }
   const s = Object.fromEntries(what.map((w) => [w, summary(samples[w])]));
+  const u = Object.fromEntries(what.map((w) => [w, summary(priv[w])]));
   const field = (list, f) => summary(list.map((x) => x[f] / 1024));
   results.sections.memory = {
     addedPssPerWorkerMiB: s,
+    addedPrivatePerWorkerMiB: u,
     processPoolOverCluster: s.processpool.median / s.cluster.median,
     processPoolOverWorker: s.processpool.median / s.workers.median,
+    processPoolOverClusterPrivate: u.processpool.median / u.cluster.median,
+    processPoolOverWorkerPrivate: u.processpool.median / u.workers.median,
     processPoolChild: { rssMiB: field(per.processpool, 'rssKb'), pssMiB: field(per.processpool, 'pssKb'), ussMiB: field(per.processpool, 'ussKb') },
     processPoolChildAfterParentHeapChurn: { pssMiB: field(per.aged, 'pssKb'), ussMiB: field(per.aged, 'ussKb') },
     clusterChild: { rssMiB: field(per.cluster, 'rssKb'), pssMiB: field(per.cluster, 'pssKb'), ussMiB: field(per.cluster, 'ussKb') },
   };
   const m = results.sections.memory;
   printTable(
-    '3. Memory per worker, MiB median (min-max) of 5 fresh processes x 2 workers',
-    ['engine', 'added to the system (PSS)', 'ProcessPool / this', 'worker RSS', 'worker PSS', 'worker USS (private)'],
+    '3. Memory added per worker, MiB median (min-max) of 5 fresh processes x 2 workers (PSS sum: all PSS after minus before; private: parent RSS growth + worker USS)',
+    ['engine', 'added (PSS sum)', 'ProcessPool / this', 'added (private)', 'ProcessPool / this', 'worker RSS', 'worker PSS', 'worker USS'],
     [
-      ['ProcessPool', fmtRange(s.processpool), '1', fmtRange(m.processPoolChild.rssMiB), fmtRange(m.processPoolChild.pssMiB), fmtRange(m.processPoolChild.ussMiB)],
-      ['  after the parent rewrote its heap', '', '', '', fmtRange(m.processPoolChildAfterParentHeapChurn.pssMiB), fmtRange(m.processPoolChildAfterParentHeapChurn.ussMiB)],
-      ['cluster.fork()', fmtRange(s.cluster), `1/${fmt(1 / m.processPoolOverCluster)}`, fmtRange(m.clusterChild.rssMiB), fmtRange(m.clusterChild.pssMiB), fmtRange(m.clusterChild.ussMiB)],
-      ['worker_threads Worker', fmtRange(s.workers), `1/${fmt(1 / m.processPoolOverWorker)}`, '(same process)', '', ''],
+      ['ProcessPool', fmtRange(s.processpool), '1', fmtRange(u.processpool), '1', fmtRange(m.processPoolChild.rssMiB), fmtRange(m.processPoolChild.pssMiB), fmtRange(m.processPoolChild.ussMiB)],
+      ['  after the parent rewrote its heap', '', '', '', '', '', fmtRange(m.processPoolChildAfterParentHeapChurn.pssMiB), fmtRange(m.processPoolChildAfterParentHeapChurn.ussMiB)],
+      ['cluster.fork()', fmtRange(s.cluster), `1/${fmt(1 / m.processPoolOverCluster)}`, fmtRange(u.cluster), `1/${fmt(1 / m.processPoolOverClusterPrivate)}`, fmtRange(m.clusterChild.rssMiB), fmtRange(m.clusterChild.pssMiB), fmtRange(m.clusterChild.ussMiB)],
+      ['worker_threads Worker', fmtRange(s.workers), `1/${fmt(1 / m.processPoolOverWorker)}`, fmtRange(u.workers), `1/${fmt(1 / m.processPoolOverWorkerPrivate)}`, '(same process)', '', ''],
     ],
   );
 }
 
 /** 4. Round trips between two processes: futex ping-pong vs node:cluster IPC. */
 async function roundTrips() {
-  const ROUNDS = 5000;
-  const shm = new SharedMemory(8);
+  const N = 2000;
+  const SPIN = 2000;
+  const shm = new SharedMemory(16);
   const words = new Int32Array(shm.buffer);
-  // The partner answers every odd value with the next even one, until it reads -1.
+  // The partner answers every odd value of word 0 with the next even one, until it reads -1.
+  // Word 2 is how many times either side re-reads the word before sleeping in the futex (0:
+  // sleep at once), so both the pure futex and the usual spin-then-wait are measured.
   const partner = spawn(
     process.execPath,
     [
@@ -214,7 +229,8 @@ async function roundTrips() {
        const shm = SharedMemory.fromFd(3); const w = new Int32Array(shm.buffer);
        Atomics.store(w, 1, 1); shm.notify(1);
        for (;;) {
-         const v = Atomics.load(w, 0);
+         let v = Atomics.load(w, 0);
+         for (let s = Atomics.load(w, 2); s > 0 && v % 2 === 0 && v !== -1; s--) v = Atomics.load(w, 0);
          if (v === -1) break;
          if (v % 2 === 1) { Atomics.store(w, 0, v + 1); shm.notify(0); continue; }
          shm.wait(0, v);
@@ -227,17 +243,22 @@ async function roundTrips() {
   const echo = cluster.fork();
   await new Promise((r) => echo.once('online', r));
   let value = 0;
+  const pingPong = (spin) => {
+    Atomics.store(words, 2, spin);
+    for (let i = 0; i < N; i++) {
+      Atomics.store(words, 0, ++value);
+      shm.notify(0);
+      value++;
+      for (let s = spin; s > 0 && Atomics.load(words, 0) !== value; s--);
+      while (Atomics.load(words, 0) !== value) shm.wait(0, value - 1);
+    }
+  };
   const engines = {
-    'futex ping-pong (SharedMemory.wait/notify)': () => {
-      for (let i = 0; i < ROUNDS; i++) {
-        Atomics.store(words, 0, ++value);
-        shm.notify(0);
-        value++;
-        while (Atomics.load(words, 0) !== value) shm.wait(0, value - 1);
-      }
-    },
-    'futex, awaiting waitAsync here': async () => {
-      for (let i = 0; i < ROUNDS / 10; i++) {
+    'futex: wait/notify, sleeping at once': () => pingPong(0),
+    [`futex: spin ${SPIN} reads, then wait`]: () => pingPong(SPIN),
+    'futex: awaiting waitAsync here': async () => {
+      Atomics.store(words, 2, 0);
+      for (let i = 0; i < N; i++) {
         Atomics.store(words, 0, ++value);
         shm.notify(0);
         value++;
@@ -245,7 +266,7 @@ async function roundTrips() {
       }
     },
     'node:cluster IPC echo (process.send)': async () => {
-      for (let i = 0; i < ROUNDS / 10; i++) {
+      for (let i = 0; i < N; i++) {
         await new Promise((r) => {
           echo.once('message', r);
           echo.send(i);
@@ -254,29 +275,33 @@ async function roundTrips() {
     },
   };
   const t = await alternate(engines, { runs: RUNS, warmup: 1 });
-  const perTrip = (name, n) => summary(t[name].map((x) => (x * 1000) / n));
   const names = Object.keys(engines);
-  const us = { [names[0]]: perTrip(names[0], ROUNDS), [names[1]]: perTrip(names[1], ROUNDS / 10), [names[2]]: perTrip(names[2], ROUNDS / 10) };
+  const us = Object.fromEntries(names.map((n) => [n, summary(t[n].map((x) => (x * 1000) / N))]));
   Atomics.store(words, 0, -1);
   shm.notify(0);
   await new Promise((r) => partner.once('exit', r));
   await new Promise((r) => echo.once('exit', r) && echo.kill());
   shm.close();
-  const ipc = us[names[2]];
-  results.sections.roundTrip = { us, futexOverIpc: us[names[0]].median / ipc.median, waitAsyncOverIpc: us[names[1]].median / ipc.median };
+  const ipcName = names[names.length - 1];
+  const ipc = t[ipcName];
+  results.sections.roundTrip = {
+    us,
+    overIpc: Object.fromEntries(names.slice(0, -1).map((n) => [n, summary(t[n].map((x, i) => x / ipc[i]))])),
+  };
   printTable(
-    '4. Round trip between two processes, us median (min-max) over runs',
-    ['mechanism', 'us per round trip', 'vs cluster IPC'],
-    names.map((n) => [n, fmtRange(us[n]), n === names[2] ? '1' : `1/${fmt(ipc.median / us[n].median)}`]),
+    `4. Round trip between two processes, us median (min-max) of ${RUNS} runs of ${N}; last column: per-run ratio`,
+    ['mechanism', 'us per round trip', 'time vs cluster IPC'],
+    names.map((n) => [n, fmtRange(us[n]), n === ipcName ? '1' : fraction(results.sections.roundTrip.overIpc[n])]),
   );
 }
 
 async function main() {
   console.log(`ProcessPool benchmark: ${results.machine.cpus} CPUs (${results.machine.model}), Node ${process.version}, ${RUNS} runs, size ${args.size}`);
-  await startup();
-  await kernels();
-  memory();
-  await roundTrips();
+  const only = new Set(args.only.split(','));
+  if (only.has('startup')) await startup();
+  if (only.has('kernels')) await kernels();
+  if (only.has('memory')) memory();
+  if (only.has('roundtrip')) await roundTrips();
   const file = args.json ?? path.join(__dirname, 'results', 'process-pool.json');
   fs.mkdirSync(path.dirname(file), { recursive: true });
   fs.writeFileSync(file, JSON.stringify(results, null, 2));

@@ -100,6 +100,7 @@ class ProcessPool {
 
   /** Test hook: runs an internal kernel such as `__segfault` (see lib/internal/testing.js). */
   [kInternalRun](kernel, input) {
+    if (!this.#kernelIds.has(kernel)) return Promise.reject(errors.unknownKernel(kernel, [...this.#kernelIds.keys()]));
     const spec = internalSpecs[kernel] ?? {
       prepare: (i) => ({ params: i?.code === undefined ? [] : [i.code], views: [], result: () => undefined }),
     };

@@ -8,8 +8,10 @@
 const { kInternalRun } = require('../thread-pool');
 
 /**
- * Runs an internal kernel such as `__panic` on a pool.
- * @param {import('../thread-pool').ThreadPool} pool
+ * Runs an internal kernel on a pool: `__panic` (ThreadPool and ProcessPool), and on a
+ * ProcessPool `__segfault`, `__abort` and `__exit` (input `{ code }`), which end the worker
+ * process running them.
+ * @param {import('../thread-pool').ThreadPool | import('../process-pool').ProcessPool} pool
  * @param {string} kernel
  * @param {object} [input]
  */

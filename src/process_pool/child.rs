@@ -53,55 +53,23 @@ pub(super) fn install_panic_hook() {
                 previous(info);
                 return;
             }
-            let mut text = StackText::default();
             let payload = info.payload();
             let message = payload
                 .downcast_ref::<&str>()
                 .copied()
                 .or_else(|| payload.downcast_ref::<String>().map(String::as_str))
                 .unwrap_or("a native kernel panicked");
-            let _ = std::fmt::Write::write_str(&mut text, message);
-            let mut done = Done::new(
+            // `Done` keeps the message in a fixed buffer: no allocation on the way out.
+            let done = Done::new(
                 CHILD_SEQ.load(Ordering::Relaxed),
                 PartOutcome::Panicked,
                 0.0,
-                "",
+                message,
             );
-            done.set_text(text.as_bytes());
             let _ = protocol::send(sock, &Msg::Done(done), None, false);
             exit_now(PANIC_EXIT)
         }));
     });
-}
-
-/// A fixed buffer that `fmt::Write` fills without allocating (excess is dropped).
-struct StackText {
-    buf: [u8; protocol::MAX_TEXT],
-    len: usize,
-}
-
-impl Default for StackText {
-    fn default() -> Self {
-        Self {
-            buf: [0; protocol::MAX_TEXT],
-            len: 0,
-        }
-    }
-}
-
-impl StackText {
-    fn as_bytes(&self) -> &[u8] {
-        &self.buf[..self.len]
-    }
-}
-
-impl std::fmt::Write for StackText {
-    fn write_str(&mut self, s: &str) -> std::fmt::Result {
-        let n = s.len().min(self.buf.len() - self.len);
-        self.buf[self.len..self.len + n].copy_from_slice(&s.as_bytes()[..n]);
-        self.len += n;
-        Ok(())
-    }
 }
 
 /// Ends the process now: no destructors, no atexit handlers, no stdio flushing.

@@ -483,7 +483,13 @@ fn resolve_views(env: &Env, views: &[RawView], segments: &[f64]) -> napi::Result
                         "a view's SharedMemory is closed",
                     )
                 })?;
-                let offset = segment.offset_of(v.addr(), bytes).ok_or_else(|| {
+                // An empty view has nothing to map (and napi may report no address for it).
+                let offset = if bytes == 0 {
+                    Some(0)
+                } else {
+                    segment.offset_of(v.addr(), bytes)
+                };
+                let offset = offset.ok_or_else(|| {
                     throw(
                         env,
                         ErrorKind::Type,

@@ -261,6 +261,9 @@ fn word_at<'a>(
 }
 
 /// The external ArrayBuffer's finaliser: drops V8's reference to the mapping.
+///
+/// # Safety
+/// Called by napi only, once, with the `hint` given to `napi_create_external_arraybuffer`.
 unsafe extern "C" fn release_mapping(_env: sys::napi_env, _data: *mut c_void, hint: *mut c_void) {
     // SAFETY: `hint` is the boxed Arc made in `create_buffer`; napi calls this exactly once.
     drop(unsafe { Box::from_raw(hint.cast::<Arc<Segment>>()) });
