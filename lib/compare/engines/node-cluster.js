@@ -1,27 +1,15 @@
 'use strict';
 
 /**
- * `cluster`: node:cluster worker processes running the JS reference. Processes share no memory,
- * so each part's input travels to its worker and the part's output comes back, by IPC with
- * `serialization: 'advanced'` (binary typed arrays, not JSON): the honest cost of processes.
+ * `cluster`: node:cluster worker processes running the JS reference, parts sent by IPC with
+ * `serialization: 'advanced'` (binary typed arrays, not JSON). See process-workers.js.
  */
 
 const cluster = require('node:cluster');
 const path = require('node:path');
-const { types } = require('node:util');
-const { splitters, runSplit } = require('../split');
+const { startProcessWorkers } = require('./process-workers');
 
 const WORKER = path.join(__dirname, '..', 'cluster-worker.js');
-
-/** Copies typed arrays over SharedArrayBuffer (which cannot cross processes) into plain ones. */
-function plain(input) {
-  if (input === null || typeof input !== 'object') return input;
-  const out = {};
-  for (const [key, value] of Object.entries(input)) {
-    out[key] = ArrayBuffer.isView(value) && types.isSharedArrayBuffer(value.buffer) ? value.slice() : value;
-  }
-  return out;
-}
 
 module.exports = {
   name: 'cluster',
@@ -30,71 +18,6 @@ module.exports = {
   available: () => (cluster.isPrimary ? null : 'only from a primary process'),
   async start({ workers }) {
     cluster.setupPrimary({ exec: WORKER, serialization: 'advanced', silent: false });
-    const procs = await Promise.all(
-      Array.from({ length: workers }, () => {
-        const w = cluster.fork();
-        return new Promise((resolve, reject) => {
-          w.once('online', () => resolve(w));
-          w.once('error', reject);
-        });
-      }),
-    );
-    const pending = new Map();
-    let nextId = 0;
-    for (const w of procs) {
-      w.on('message', ({ id, result, output, error }) => {
-        const task = pending.get(id);
-        pending.delete(id);
-        if (error) task.reject(new Error(error));
-        else task.resolve({ result, output });
-      });
-    }
-    const idle = [...procs];
-    const queue = [];
-    const pump = () => {
-      while (idle.length && queue.length) {
-        const w = idle.pop();
-        const { message, resolve, reject } = queue.shift();
-        pending.set(message.id, {
-          resolve: (v) => {
-            idle.push(w);
-            pump();
-            resolve(v);
-          },
-          reject: (e) => {
-            idle.push(w);
-            pump();
-            reject(e);
-          },
-        });
-        w.send(message);
-      }
-    };
-    const send = (message) => new Promise((resolve, reject) => {
-      queue.push({ message: { id: nextId++, ...message }, resolve, reject });
-      pump();
-    });
-    const runPart = async (kernel, input, part) => {
-      const { result, output } = await send({ kernel, input: plain(input), part });
-      if (output) splitters[kernel].output(input, part).set(output);
-      return result;
-    };
-    return {
-      workers,
-      run: (kernel, input) => runSplit(kernel, input, workers, runPart),
-      noop: () => send({ kernel: 'noop', input: null, part: null }),
-      pids: () => procs.map((w) => w.process.pid),
-      stop: () =>
-        Promise.all(
-          procs.map(
-            (w) =>
-              new Promise((resolve) => {
-                if (w.isDead()) return resolve();
-                w.once('exit', resolve);
-                w.kill();
-              }),
-          ),
-        ),
-    };
+    return startProcessWorkers(workers, () => cluster.fork());
   },
 };
