@@ -2,11 +2,10 @@
 //! ([`ProcKernel::plan`]) and how a child computes one part ([`ProcKernel::part`]).
 //!
 //! Children run every kernel with [`Ctx::serial`], so kernels must take their serial path and
-//! never touch rayon when `ctx.threads()` is 1. `matmul` and `histogram` are not in the table
-//! yet: they are being rewritten and still ask rayon for its thread count, which would start
-//! rayon's global pool inside a child. Each becomes one entry here once it honours
-//! `Ctx::threads` (matmul: row bands of `a` and `out`; histogram: ranges of `data` whose
-//! partial counts the parent sums).
+//! never touch rayon when `ctx.threads()` is 1 (nor do anything else `docs/fork.md` forbids).
+//! `matmul` and `histogram` are not in the table yet: they were being rewritten when it was
+//! built. Each becomes an entry here once reviewed against `docs/fork.md` (matmul: row bands
+//! of `a` and `out`; histogram: ranges of `data` whose partial counts the parent sums).
 
 use std::sync::Arc;
 
