@@ -45,8 +45,8 @@ impl Notifier {
     /// caller hands over one strong reference that `finalize` gives back.
     ///
     /// # Safety
-    /// `env` and `callback` must be valid for the current napi call, `context` must point to
-    /// the `Notifier` stored inside `owner`, and `owner` must be a leaked `Arc` whose release
+    /// `env` and `callback` must be valid for the current napi call, `self` must be the
+    /// `Notifier` stored inside `owner`, and `owner` must be a leaked `Arc` whose release
     /// function is `release_owner`.
     pub(crate) unsafe fn start(
         &self,
