@@ -307,6 +307,18 @@ export interface ClusterSettings {
   shutdownTimeoutMs?: number;
   /** SIGTERM/SIGINT to the primary run shutdown(), then end the process by that signal. Default true. */
   handleSignals?: boolean;
+  /**
+   * SharedMemory handed to every worker (fork's `options.shared` goes on top): the worker
+   * inherits the fds and finds the memory as `cluster.shared[name]`. Names: 1-64 characters
+   * of A-Z a-z 0-9 _ $ . -; at most 32 per worker.
+   */
+  shared?: Record<string, SharedMemory>;
+}
+
+/** `cluster.fork(env, options)`'s options. */
+export interface ClusterForkOptions {
+  /** SharedMemory for this worker (and the workers that replace it), added to `settings.shared`. */
+  shared?: Record<string, SharedMemory>;
 }
 
 /** The address a worker listens on, as in node:cluster's 'listening' event. */
@@ -389,11 +401,13 @@ export interface Cluster extends NodeJS.EventEmitter {
   readonly workers: Record<number, ClusterWorker> | undefined;
   /** This worker (in a worker; undefined in the primary). */
   readonly worker: ClusterWorkerSelf | undefined;
+  /** In a worker: the SharedMemory the primary handed over, by name (mapped on first access). Undefined in the primary. */
+  readonly shared: Readonly<Record<string, SharedMemory>> | undefined;
   /** Merges settings into `cluster.settings`; applies to later forks. */
   setupPrimary(settings?: ClusterSettings): void;
   setupMaster(settings?: ClusterSettings): void;
-  /** Starts a worker with `env` added to its environment. */
-  fork(env?: Record<string, string | number | boolean | undefined>): ClusterWorker;
+  /** Starts a worker with `env` added to its environment and `options.shared` mapped in it. */
+  fork(env?: Record<string, string | number | boolean | undefined>, options?: ClusterForkOptions): ClusterWorker;
   /** Rolling replacement, one worker at a time, new one listening before the old one leaves. */
   reload(): Promise<void>;
   /** Disconnect all, wait up to shutdownTimeoutMs, SIGKILL the rest. */

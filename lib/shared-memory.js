@@ -28,6 +28,13 @@ function notifyRelease(id) {
 
 let adopting = null;
 
+/**
+ * True when `value` is a SharedMemory of this copy of the package (a brand check, set by the
+ * class's static block).
+ * @type {(value: unknown) => boolean}
+ */
+let isSharedMemory;
+
 function native() {
   return loadNative('SharedMemory').NativeSharedMemory;
 }
@@ -66,6 +73,11 @@ class SharedMemory {
 
   #native;
   #buffer;
+
+  static {
+    isSharedMemory = (value) => value !== null && typeof value === 'object' && #native in value;
+  }
+
   #byteLength;
   #id;
   #closed = false;
@@ -254,4 +266,4 @@ function unpinAll(pinned) {
   for (const shm of pinned) shm[kUnpin]();
 }
 
-module.exports = { SharedMemory, sharedMemoryOf, pinViews, unpinAll, releaseListeners, kId };
+module.exports = { SharedMemory, isSharedMemory: (value) => isSharedMemory(value), sharedMemoryOf, pinViews, unpinAll, releaseListeners, kId };

@@ -44,6 +44,11 @@ async function clusterExample(): Promise<void> {
     cluster.setupPrimary({ exec: 'server.js', balance: 'reuseport', serialization: 'advanced', restart: { maxRestarts: 3 }, shutdownTimeoutMs: 5000 });
     cluster.setupPrimary({ restart: false, handleSignals: false });
     const w: ClusterWorker = cluster.fork({ PORT: 8000, DEBUG: true });
+    const counter = new SharedMemory(4096);
+    cluster.setupPrimary({ shared: { counter } });
+    cluster.fork(undefined, { shared: { other: counter } });
+    // @ts-expect-error: shared takes SharedMemory objects only
+    cluster.fork(undefined, { shared: { sab: new SharedArrayBuffer(8) } });
     const id: number = w.id;
     const pid: number = w.process.pid;
     w.send({ hello: new Map([[1, 2]]) }, (err) => void err);
@@ -61,6 +66,8 @@ async function clusterExample(): Promise<void> {
     void [id, pid, dead, all];
   } else {
     cluster.worker?.send('ready');
+    const shared = cluster.shared?.counter;
+    if (shared) Atomics.add(new Int32Array(shared.buffer), 0, 1);
     cluster.worker?.on('message', (m) => void m);
     const server = cluster.listen(http.createServer(), { port: 8000, host: '127.0.0.1' }, () => {});
     const same: http.Server = server;

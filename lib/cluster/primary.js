@@ -13,7 +13,7 @@ const os = require('node:os');
 const path = require('node:path');
 const errors = require('../errors');
 const { loadNative, binaryPath } = require('../native');
-const { validateSettings, validateEnv, validateListen, RESTART_DEFAULTS } = require('./validate');
+const { validateSettings, validateEnv, validateForkOptions, validateListen, RESTART_DEFAULTS, MAX_SHARED } = require('./validate');
 const { Worker, reportError, symbols } = require('./primary-worker');
 
 const { kChannel, kControlFd, kSlot, kReplaces, kKilled, kKeys, kDeposits, kExit, kBalance, kDone } = symbols;
@@ -21,6 +21,8 @@ const { kChannel, kControlFd, kSlot, kReplaces, kKilled, kKeys, kDeposits, kExit
 const BOOTSTRAP = path.join(__dirname, 'bootstrap.js');
 /** Backoff between restarts grows by doubling up to this. */
 const MAX_BACKOFF_MS = 30000;
+/** Inherited SharedMemory fds start here in a worker (3 is IPC, 4 the control socket). */
+const SHARED_FD_BASE = 5;
 /** After a worker's process is reaped, how long its channel may take to report EOF. */
 const CHANNEL_GRACE_MS = 1000;
 
@@ -109,17 +111,22 @@ class Primary extends EventEmitter {
 
   /**
    * Starts a worker. `env` is added to `process.env` and `settings.env` for this worker.
+   * `options.shared` hands SharedMemory objects to this worker (added to `settings.shared`):
+   * the worker inherits their fds and finds them, mapped, as `cluster.shared[name]`. A worker
+   * restarted or reloaded in its place gets the same memory.
    * @param {Record<string, string | number | boolean>} [env]
+   * @param {{ shared?: Record<string, import('../shared-memory').SharedMemory> }} [options]
    * @returns {Worker}
    */
-  fork(env = undefined) {
+  fork(env = undefined, options = undefined) {
     const extra = env === undefined ? {} : validateEnv(env, 'env');
+    const { shared } = options === undefined ? { shared: {} } : validateForkOptions(options);
     if (this.#shutdown) throw errors.invalidState('The cluster is shutting down');
     if (Object.keys(this.settings).length === 0) this.setupPrimary();
     if (typeof this.settings.exec !== 'string' || this.settings.exec.length === 0) {
       throw errors.invalidArgValue('settings.exec', this.settings.exec, 'must name the script workers run (setupPrimary({ exec }))');
     }
-    return this.#fork({ env: extra, restarts: [] }, null);
+    return this.#fork({ env: extra, shared, restarts: [] }, null);
   }
 
   /**
@@ -236,10 +243,18 @@ class Primary extends EventEmitter {
     const s = this.settings;
     const native = this.#ensureNative();
     const id = ++this.#nextId;
+    const shared = Object.entries({ ...s.shared, ...slot.shared });
+    if (shared.length > MAX_SHARED) throw errors.outOfRange('shared', `at most ${MAX_SHARED} SharedMemory objects per worker (settings.shared and options.shared together)`, shared.length);
+    const inherit = [];
+    for (const [name, shm] of shared) {
+      if (shm.closed) throw errors.invalidState(`SharedMemory "${name}" was closed before the worker was forked`);
+      inherit.push(shm.fd);
+    }
     const env = {
       ...process.env,
       ...s.env,
       ...slot.env,
+      NATIVE_PARALLEL_SHARED: shared.length === 0 ? undefined : JSON.stringify(shared.map(([name], i) => [name, SHARED_FD_BASE + i])),
       NATIVE_PARALLEL_IPC_FD: '3',
       NATIVE_PARALLEL_CONTROL_FD: '4',
       NATIVE_PARALLEL_WORKER_ID: String(id),
@@ -256,6 +271,7 @@ class Primary extends EventEmitter {
         env: envList,
         cwd: s.cwd,
         silent: s.silent,
+        inherit,
       });
     } catch (err) {
       this.#maybeIdle();

@@ -7,13 +7,16 @@
  */
 
 const net = require('node:net');
-const { invalidArgType, invalidArgValue, outOfRange } = require('../errors');
+const { invalidArgType, invalidArgValue, invalidState, outOfRange } = require('../errors');
 const { validateObject, validateInteger } = require('../validate');
 
 const BALANCES = ['reuseport', 'shared'];
 const SERIALIZATIONS = ['advanced', 'json'];
 const RESTART_DEFAULTS = Object.freeze({ maxRestarts: 10, windowMs: 60000, backoffMs: 100 });
-const KNOWN = ['exec', 'args', 'execArgv', 'env', 'cwd', 'silent', 'balance', 'serialization', 'restart', 'shutdownTimeoutMs', 'handleSignals'];
+const KNOWN = ['exec', 'args', 'execArgv', 'env', 'cwd', 'silent', 'balance', 'serialization', 'restart', 'shutdownTimeoutMs', 'handleSignals', 'shared'];
+/** At most this many SharedMemory objects per worker (each is one inherited fd). */
+const MAX_SHARED = 32;
+const SHARED_NAME = /^[A-Za-z0-9_$.-]{1,64}$/;
 
 /** @param {unknown} value @param {string} name */
 function validateString(value, name, { allowEmpty = false } = {}) {
@@ -84,6 +87,41 @@ function validateRestart(value, name) {
 }
 
 /**
+ * `{ name: SharedMemory }` handed to workers: names of 1-64 characters from [A-Za-z0-9_$.-],
+ * at most 32 entries, every value an open SharedMemory.
+ * @param {unknown} value @param {string} name
+ * @returns {Record<string, import('../shared-memory').SharedMemory>}
+ */
+function validateShared(value, name) {
+  validateObject(value, name);
+  const { isSharedMemory } = require('../shared-memory');
+  const entries = Object.entries(/** @type {object} */ (value));
+  if (entries.length > MAX_SHARED) throw outOfRange(`${name}`, `at most ${MAX_SHARED} entries`, entries.length);
+  /** @type {Record<string, any>} */
+  const out = {};
+  for (const [key, shm] of entries) {
+    if (!SHARED_NAME.test(key)) throw invalidArgValue(name, key, 'must have names of 1 to 64 characters from A-Z, a-z, 0-9, _, $, . and -');
+    if (!isSharedMemory(shm)) throw invalidArgType(`${name}.${key}`, 'an instance of SharedMemory', shm);
+    if (shm.closed) throw invalidState(`${name}.${key} is a closed SharedMemory`);
+    out[key] = shm;
+  }
+  return out;
+}
+
+/**
+ * `cluster.fork(env, options)`'s options: `{ shared }`.
+ * @param {unknown} options
+ * @returns {{ shared: Record<string, any> }}
+ */
+function validateForkOptions(options) {
+  const o = validateObject(options, 'options');
+  for (const key of Object.keys(o)) {
+    if (key !== 'shared') throw invalidArgValue(`options.${key}`, o[key], 'is not a fork option (known: shared)');
+  }
+  return { shared: o.shared === undefined ? {} : validateShared(o.shared, 'options.shared') };
+}
+
+/**
  * Validates a `setupPrimary` argument; returns only the fields given, normalised.
  * @param {unknown} settings
  */
@@ -123,6 +161,9 @@ function validateSettings(settings) {
         break;
       case 'shutdownTimeoutMs':
         out[key] = validateInteger(v, name, 0, 2 ** 31 - 1);
+        break;
+      case 'shared':
+        out[key] = validateShared(v, name);
         break;
     }
   }
@@ -178,6 +219,8 @@ function makeUnknownSignal(value, name) {
 module.exports = {
   validateSettings,
   validateEnv,
+  validateForkOptions,
+  MAX_SHARED,
   validateListen,
   validateSignal,
   validateString,

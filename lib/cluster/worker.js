@@ -20,7 +20,7 @@ const { Channel } = require('./channel');
 const validate = () => require('./validate');
 
 const kState = Symbol.for('native-parallel.cluster.worker');
-const ENV = ['NATIVE_PARALLEL_IPC_FD', 'NATIVE_PARALLEL_CONTROL_FD', 'NATIVE_PARALLEL_WORKER_ID', 'NATIVE_PARALLEL_SERIALIZATION', 'NATIVE_PARALLEL_ADDON'];
+const ENV = ['NATIVE_PARALLEL_IPC_FD', 'NATIVE_PARALLEL_CONTROL_FD', 'NATIVE_PARALLEL_WORKER_ID', 'NATIVE_PARALLEL_SERIALIZATION', 'NATIVE_PARALLEL_ADDON', 'NATIVE_PARALLEL_SHARED'];
 
 /** True in a process the native cluster started. */
 function isWorkerProcess() {
@@ -113,9 +113,13 @@ class WorkerState {
    * @param {number} controlFd
    * @param {'advanced' | 'json'} serialization
    * @param {string | undefined} addon the addon's path as the primary loaded it
+   * @param {[string, number][]} sharedFds SharedMemory fds the primary handed over, by name
    */
-  constructor(id, ipcFd, controlFd, serialization, addon) {
+  constructor(id, ipcFd, controlFd, serialization, addon, sharedFds) {
     this.id = id;
+    this.sharedFds = sharedFds;
+    /** @type {Record<string, import('../shared-memory').SharedMemory> | undefined} */
+    this.shared = undefined;
     this.ipcFd = ipcFd;
     this.controlFd = controlFd;
     this.serialization = serialization;
@@ -152,6 +156,21 @@ class WorkerState {
     this.native = native.NativeCluster;
     this.native.setCloexec(ipcFd);
     this.native.setCloexec(controlFd);
+    for (const [, fd] of sharedFds) this.native.setCloexec(fd);
+  }
+
+  /** Maps the SharedMemory the primary handed over (once), closing the inherited fds. */
+  openShared() {
+    if (this.shared === undefined) {
+      const { SharedMemory } = require('../shared-memory');
+      const shared = Object.create(null);
+      for (const [name, fd] of this.sharedFds) {
+        shared[name] = SharedMemory.fromFd(fd);
+        this.native.closeFd(fd);
+      }
+      this.shared = Object.freeze(shared);
+    }
+    return this.shared;
   }
 
   updateRef() {
@@ -297,6 +316,16 @@ class WorkerCluster extends EventEmitter {
   }
 
   /**
+   * The SharedMemory objects the primary handed to this worker (`cluster.fork(env, { shared })`
+   * or `settings.shared`), by name: the same bytes the primary and the other workers see.
+   * Mapped on first access.
+   * @returns {Record<string, import('../shared-memory').SharedMemory>}
+   */
+  get shared() {
+    return this[kState].openShared();
+  }
+
+  /**
    * Listens on `options.port`/`options.host` the cluster's way (see `setupPrimary`'s
    * `balance`). Errors are emitted on `server` as `'error'`, like `server.listen`.
    * @param {import('node:net').Server} server
@@ -350,10 +379,28 @@ function setupWorker() {
   const id = Number(env.NATIVE_PARALLEL_WORKER_ID);
   const serialization = env.NATIVE_PARALLEL_SERIALIZATION === 'json' ? 'json' : 'advanced';
   const addon = env.NATIVE_PARALLEL_ADDON;
+  const sharedFds = parseShared(env.NATIVE_PARALLEL_SHARED);
   for (const key of ENV) delete env[key];
-  const state = new WorkerState(id, ipcFd, controlFd, serialization, addon);
+  const state = new WorkerState(id, ipcFd, controlFd, serialization, addon, sharedFds);
   Object.defineProperty(globalThis, kState, { value: state, configurable: false, enumerable: false });
   return state.cluster;
+}
+
+/**
+ * `[[name, fd], ...]` from the primary's NATIVE_PARALLEL_SHARED (anything malformed is dropped:
+ * it was not written by a primary of this package).
+ * @param {string | undefined} text
+ * @returns {[string, number][]}
+ */
+function parseShared(text) {
+  if (text === undefined) return [];
+  try {
+    const list = JSON.parse(text);
+    if (!Array.isArray(list)) return [];
+    return list.filter((e) => Array.isArray(e) && typeof e[0] === 'string' && Number.isInteger(e[1]) && e[1] > 2);
+  } catch {
+    return [];
+  }
 }
 
 module.exports = { setupWorker, isWorkerProcess, WorkerCluster, WorkerHandle };

@@ -26,7 +26,7 @@ use nix::fcntl::OFlag;
 use crate::napi_util::{check, throw, ErrorKind};
 use crate::pool::notifier::Notifier;
 use reap::{ExitEvent, Spawner};
-use spawn::{FdMove, Prepared, SpawnSpec, CONTROL_FD, IPC_FD};
+use spawn::{FdMove, Prepared, SpawnSpec, CONTROL_FD, INHERIT_FD_BASE, IPC_FD, MAX_INHERIT};
 
 /// Per-cluster state shared with the spawner thread: exits waiting for the JS thread.
 #[derive(Debug)]
@@ -59,6 +59,9 @@ pub struct SpawnOptions {
     pub cwd: Option<String>,
     /// Pipe stdout/stderr to the primary and give the child /dev/null as stdin.
     pub silent: bool,
+    /// Open fds of the primary (a SharedMemory's memfd, say) the child receives as fds 5, 6, …
+    /// in this order; at most 32. The primary keeps its own.
+    pub inherit: Option<Vec<i32>>,
 }
 
 /// A started worker: its pid and the primary's ends of its channels (owned by the caller).
@@ -168,6 +171,30 @@ impl NativeCluster {
             },
         ];
         let mut keep_alive = vec![ipc_child, ctl_child];
+        let inherit = options.inherit.unwrap_or_default();
+        if inherit.len() > MAX_INHERIT {
+            return Err(throw(
+                &env,
+                ErrorKind::Range,
+                "ERR_OUT_OF_RANGE",
+                &format!("at most {MAX_INHERIT} fds can be inherited"),
+            ));
+        }
+        for (n, &fd) in (INHERIT_FD_BASE..).zip(&inherit) {
+            // Our own close-on-exec copy: the fd stays valid until the child has it, and a bad
+            // fd fails here (EBADF) rather than in the child.
+            let copy = dup_cloexec(fd).map_err(|e| {
+                fail(
+                    &format!("fcntl {e:?}: {} (fd {fd})", e.desc()),
+                    &format!("{e:?}"),
+                )
+            })?;
+            moves.push(FdMove {
+                from: copy.as_raw_fd(),
+                to: n,
+            });
+            keep_alive.push(copy);
+        }
         let mut outputs: Vec<OwnedFd> = Vec::new();
         if options.silent {
             for to in [1, 2] {
@@ -301,6 +328,20 @@ impl NativeCluster {
             env.remove_env_cleanup_hook(hook)?;
         }
         Ok(())
+    }
+}
+
+/// A close-on-exec duplicate of `fd` (any number: a bad one gives EBADF).
+fn dup_cloexec(fd: i32) -> Result<OwnedFd, nix::errno::Errno> {
+    // SAFETY: fcntl(F_DUPFD_CLOEXEC) reads no memory; on an fd that is not open it fails with
+    // EBADF. On success the new fd is ours alone, so OwnedFd may close it.
+    unsafe {
+        let copy = libc::fcntl(fd, libc::F_DUPFD_CLOEXEC, 0);
+        if copy < 0 {
+            Err(nix::errno::Errno::last())
+        } else {
+            Ok(<OwnedFd as std::os::fd::FromRawFd>::from_raw_fd(copy))
+        }
     }
 }
 

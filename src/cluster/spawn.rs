@@ -22,6 +22,11 @@ use nix::unistd::{ForkResult, Pid};
 pub(crate) const IPC_FD: RawFd = 3;
 /// The fd the control (fd-passing) socketpair end gets in the child.
 pub(crate) const CONTROL_FD: RawFd = 4;
+/// The first fd of those handed to the child on request (`SpawnOptions::inherit`): the n-th
+/// gets `INHERIT_FD_BASE + n`.
+pub(crate) const INHERIT_FD_BASE: RawFd = 5;
+/// At most this many fds are handed to a child on request.
+pub(crate) const MAX_INHERIT: usize = 32;
 
 /// What went wrong in the child before `execve` replaced it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -105,8 +110,8 @@ pub(crate) struct SpawnSpec {
     pub(crate) silent: bool,
 }
 
-/// At most this many fds are moved into a child (IPC, control, stdout, stderr).
-const MAX_MOVES: usize = 8;
+/// At most this many fds are moved into a child (IPC, control, stdout, stderr, inherited).
+const MAX_MOVES: usize = 4 + MAX_INHERIT;
 
 /// One fd move planned for the child: `from` (a parent fd, close-on-exec) becomes `to`.
 #[derive(Debug, Clone, Copy)]
