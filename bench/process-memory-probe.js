@@ -9,6 +9,8 @@
  * - addedPrivateKb: this process's RSS growth plus every worker's USS (private pages): memory
  *   that exists only because of the workers, unaffected by how many other processes share code.
  * - perWorker: each worker process's RSS, PSS and USS (private pages only).
+ * - firstUseKb: what starting and stopping one worker first left behind in this process (the
+ *   engine's code compiled, modules loaded): paid once, so it is measured apart, before.
  * With `--age`, the ProcessPool figures are taken again after this process has churned its heap
  * (copy-on-write: pages the parent rewrites become private to the child).
  *   node --expose-gc bench/process-memory-probe.js processpool|cluster|workers <n> [--age]
@@ -39,35 +41,49 @@ async function main() {
   // The addon is loaded once per process whatever the engine: count only the workers.
   require('../lib/native').loadNative();
   reference.primes({ limit: 1000 });
+  /** Starts `count` workers of the engine and has each answer once. */
+  const engines = {
+    async processpool(count) {
+      const pool = new ProcessPool({ processes: count });
+      const shm = new SharedMemory(64 * 64 * 4);
+      await Promise.all(Array.from({ length: count }, () => pool.run('mandelbrot', { width: 64, height: 64, maxIterations: 100, out: new Uint32Array(shm.buffer) })));
+      return {
+        pids: pool.pids,
+        stop: async () => {
+          await pool.destroy();
+          shm.close();
+        },
+      };
+    },
+    async cluster(count) {
+      const cluster = require('node:cluster');
+      cluster.setupPrimary({ exec: path.join(__dirname, 'lib', 'echo-worker.js'), silent: true });
+      const workers = Array.from({ length: count }, () => cluster.fork());
+      await Promise.all(workers.map((w) => new Promise((r) => w.once('message', r) && w.send('hi'))));
+      return {
+        pids: workers.map((w) => w.process.pid),
+        stop: () => Promise.all(workers.map((w) => new Promise((r) => w.once('exit', r) && w.kill()))),
+      };
+    },
+    async workers(count) {
+      const { Worker } = require('node:worker_threads');
+      const workers = Array.from(
+        { length: count },
+        () => new Worker('require("node:worker_threads").parentPort.on("message", (m) => require("node:worker_threads").parentPort.postMessage(m))', { eval: true }),
+      );
+      await Promise.all(workers.map((w) => new Promise((r) => w.once('message', r) && w.postMessage('hi'))));
+      return { pids: [], stop: () => Promise.all(workers.map((w) => w.terminate())) };
+    },
+  };
+  if (!(what in engines)) throw new Error(`unknown engine ${what}`);
+  // Warm-up: one worker started and stopped, so that what the engine's first use costs once
+  // (its JavaScript compiled, modules loaded, Node's internal state) is not counted per worker.
+  await gcSettle();
+  const cold = rollup('self');
+  await (await engines[what](1)).stop();
   await gcSettle();
   const before = rollup('self');
-  let pids = [];
-  let stop = async () => {};
-  if (what === 'processpool') {
-    const pool = new ProcessPool({ processes: n });
-    const shm = new SharedMemory(64 * 64 * 4);
-    await Promise.all(Array.from({ length: n }, () => pool.run('mandelbrot', { width: 64, height: 64, maxIterations: 100, out: new Uint32Array(shm.buffer) })));
-    pids = pool.pids;
-    stop = async () => {
-      await pool.destroy();
-      shm.close();
-    };
-  } else if (what === 'cluster') {
-    const cluster = require('node:cluster');
-    cluster.setupPrimary({ exec: path.join(__dirname, 'lib', 'echo-worker.js'), silent: true });
-    const workers = Array.from({ length: n }, () => cluster.fork());
-    await Promise.all(workers.map((w) => new Promise((r) => w.once('message', r) && w.send('hi'))));
-    pids = workers.map((w) => w.process.pid);
-    stop = () => Promise.all(workers.map((w) => new Promise((r) => w.once('exit', r) && w.kill())));
-  } else if (what === 'workers') {
-    const { Worker } = require('node:worker_threads');
-    const workers = Array.from(
-      { length: n },
-      () => new Worker('require("node:worker_threads").parentPort.on("message", (m) => require("node:worker_threads").parentPort.postMessage(m))', { eval: true }),
-    );
-    await Promise.all(workers.map((w) => new Promise((r) => w.once('message', r) && w.postMessage('hi'))));
-    stop = () => Promise.all(workers.map((w) => w.terminate()));
-  }
+  const { pids, stop } = await engines[what](n);
   await gcSettle();
   const after = rollup('self');
   const perWorker = pids.map(rollup);
@@ -77,7 +93,7 @@ async function main() {
   // also moves when a new process maps pages shared system-wide (node's own code, libc), by an
   // amount that depends on how many other processes share them.
   const addedPrivateKb = after.rssKb - before.rssKb + perWorker.reduce((s, w) => s + w.ussKb, 0);
-  const out = { what, workers: n, addedPssKb, addedPrivateKb, perWorker, parentRssDeltaKb: after.rssKb - before.rssKb };
+  const out = { what, workers: n, firstUseKb: before.rssKb - cold.rssKb, addedPssKb, addedPrivateKb, perWorker, parentRssDeltaKb: after.rssKb - before.rssKb };
   if (age && what === 'processpool') {
     // Rewrite the heap the children share: allocate, drop and collect ~100 MB of objects.
     for (let round = 0; round < 5; round++) {

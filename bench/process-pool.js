@@ -201,7 +201,7 @@ function memory() {
   };
   const m = results.sections.memory;
   printTable(
-    '3. Memory added per worker, MiB median (min-max) of 5 fresh processes x 2 workers (PSS sum: all PSS after minus before; private: parent RSS growth + worker USS)',
+    '3. Memory added per worker, MiB median (min-max) of 5 fresh processes x 2 workers, after a warm-up worker of the same engine (PSS sum: all PSS after minus before; private: parent RSS growth + worker USS)',
     ['engine', 'added (PSS sum)', 'ProcessPool / this', 'added (private)', 'ProcessPool / this', 'worker RSS', 'worker PSS', 'worker USS'],
     [
       ['ProcessPool', fmtRange(s.processpool), '1', fmtRange(u.processpool), '1', fmtRange(m.processPoolChild.rssMiB), fmtRange(m.processPoolChild.pssMiB), fmtRange(m.processPoolChild.ussMiB)],

@@ -169,6 +169,9 @@ pub(super) unsafe fn persistent_main(setup: &Setup) -> ! {
         // under the registry lock held across the fork); nothing in this process uses them.
         unsafe { libc::munmap(m.base as *mut libc::c_void, m.len) };
     }
+    // SAFETY: a persistent child right after the fork; it reads no large allocation of the
+    // parent's (its parts come on the socket, its views in segments it maps itself).
+    unsafe { super::release::drop_inherited_allocations() };
     // SAFETY: the control page is a MAP_SHARED mapping made before the fork; the parent
     // unmaps its copy only after reaping us.
     let cancel = unsafe { &*setup.cancel };

@@ -16,6 +16,7 @@ mod child;
 mod fork;
 mod kernels;
 mod protocol;
+mod release;
 mod state;
 mod supervisor;
 
