@@ -1,26 +1,10 @@
 'use strict';
 
 const path = require('node:path');
-const { spawn } = require('node:child_process');
+const { runNode, startNode } = require('./helpers/node');
 const { waitForGone } = require('./helpers/processes');
 
 const root = path.join(__dirname, '..');
-
-/** Runs a script in a fresh node; resolves with its exit code and output, or 'hung'. */
-function runNode(script, timeoutMs = 20000) {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, ['-e', script], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d) => (stdout += d));
-    child.stderr.on('data', (d) => (stderr += d));
-    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
-    child.on('close', (code, signal) => {
-      clearTimeout(timer);
-      resolve({ code: signal === 'SIGKILL' ? 'hung' : code, stdout: stdout.trim(), stderr });
-    });
-  });
-}
 
 /** The worker pids a script printed as its first line (`pids: 1,2`). */
 const printedPids = (stdout) =>
@@ -76,15 +60,16 @@ describe('process exit with a ProcessPool or SharedMemory', () => {
   });
 
   test('a killed parent takes its workers with it', async () => {
-    const child = spawn(
-      process.execPath,
-      ['-e', `const { ProcessPool } = require('.'); const pool = new ProcessPool({ processes: 2 }); console.log('pids: ' + pool.pids.join(',')); pool.run('spin', { micros: 60000000 });`],
-      { cwd: root, stdio: ['ignore', 'pipe', 'inherit'] },
-    );
-    const line = await new Promise((resolve) => child.stdout.once('data', (d) => resolve(String(d))));
-    const exited = new Promise((resolve) => child.on('exit', resolve));
+    let seen = () => {};
+    const firstLine = new Promise((resolve) => {
+      seen = resolve;
+    });
+    const { child, done } = startNode(`const { ProcessPool } = require('.'); const pool = new ProcessPool({ processes: 2 }); console.log('pids: ' + pool.pids.join(',')); pool.run('spin', { micros: 60000000 });`, {
+      onLine: (text) => seen(text),
+    });
+    const line = await firstLine;
     child.kill('SIGKILL');
-    await exited;
+    await done;
     const pids = printedPids(line);
     expect(pids).toHaveLength(2);
     expect(await waitForGone(pids, 'np-process')).toEqual([]);

@@ -5,14 +5,9 @@
 // Modelled on Node's test-cluster-message, -send-deadlock, -advanced-serialization.
 const { types } = require('node:util');
 const { cluster } = require('..');
-const { WORKER, once, waitFor, shutdownAndCheck } = require('./helpers/cluster');
+const { WORKER, trackedFork, once, waitFor, shutdownAndCheck } = require('./helpers/cluster');
 
-const pids = [];
-const fork = (env) => {
-  const w = cluster.fork(env);
-  pids.push(w.process.pid);
-  return w;
-};
+const { pids, fork } = trackedFork(cluster);
 const reply = async (w, msg) => {
   const got = once(w, 'message');
   w.send(msg);

@@ -5,14 +5,9 @@
 // -net-listen, -eaddrinuse, -bind-twice.
 const net = require('node:net');
 const { cluster } = require('..');
-const { WORKER, once, waitFor, get, shutdownAndCheck } = require('./helpers/cluster');
+const { WORKER, trackedFork, once, waitFor, get, shutdownAndCheck } = require('./helpers/cluster');
 
-const pids = [];
-const fork = (env) => {
-  const w = cluster.fork(env);
-  pids.push(w.process.pid);
-  return w;
-};
+const { pids, fork } = trackedFork(cluster);
 
 beforeEach(() => {
   cluster.removeAllListeners();

@@ -4,14 +4,9 @@
 // limit, shutdown of a worker that ignores SIGTERM. Modelled on Node's
 // test-cluster-worker-kill, -worker-disconnect, -worker-exit, -disconnect-suicide-race.
 const { cluster } = require('..');
-const { WORKER, once, waitFor, isDead, shutdownAndCheck } = require('./helpers/cluster');
+const { WORKER, trackedFork, once, waitFor, isDead, shutdownAndCheck } = require('./helpers/cluster');
 
-const pids = [];
-const fork = (env) => {
-  const w = cluster.fork(env);
-  pids.push(w.process.pid);
-  return w;
-};
+const { pids, fork } = trackedFork(cluster);
 
 beforeEach(() => {
   cluster.removeAllListeners();

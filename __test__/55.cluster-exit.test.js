@@ -3,39 +3,16 @@
 // Processes and the event loop: a primary killed with SIGKILL leaves no worker behind; many
 // fork/exit cycles leave no zombie and no fd behind; nothing of the cluster keeps Node alive
 // once it is done; SIGTERM to the primary shuts the cluster down.
-const path = require('node:path');
-const { spawn } = require('node:child_process');
+const { startNode } = require('./helpers/node');
 const { WORKER, waitFor, isDead } = require('./helpers/cluster');
 
-const root = path.join(__dirname, '..');
 const started = [];
 
-/** Runs a script in a fresh node; `onLine` sees each stdout line as it comes. */
+/** `startNode` with the fixture's path in WORKER; the process is ended after the test. */
 function runNode(script, { timeoutMs = 30000, onLine, args = [] } = {}) {
-  const child = spawn(process.execPath, [...args, '-e', script], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, WORKER } });
-  started.push(child.pid);
-  let stdout = '';
-  let stderr = '';
-  let partial = '';
-  child.stdout.on('data', (d) => {
-    stdout += d;
-    partial += d;
-    let nl;
-    while ((nl = partial.indexOf('\n')) >= 0) {
-      const line = partial.slice(0, nl);
-      partial = partial.slice(nl + 1);
-      onLine?.(line, child);
-    }
-  });
-  child.stderr.on('data', (d) => (stderr += d));
-  const done = new Promise((resolve) => {
-    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
-    child.on('exit', (code, signal) => {
-      clearTimeout(timer);
-      resolve({ code, signal, stdout: stdout.trim(), stderr });
-    });
-  });
-  return { child, done };
+  const run = startNode(script, { timeoutMs, onLine, args, env: { ...process.env, WORKER } });
+  started.push(run.child.pid);
+  return run;
 }
 
 const workerPids = [];

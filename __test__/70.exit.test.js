@@ -1,25 +1,6 @@
 'use strict';
 
-const path = require('node:path');
-const { spawn } = require('node:child_process');
-
-const root = path.join(__dirname, '..');
-
-/** Runs a script in a fresh node; resolves with its exit code and output, or 'hung'. */
-function runNode(script, timeoutMs = 20000) {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, ['-e', script], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d) => (stdout += d));
-    child.stderr.on('data', (d) => (stderr += d));
-    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
-    child.on('exit', (code, signal) => {
-      clearTimeout(timer);
-      resolve({ code: signal === 'SIGKILL' ? 'hung' : code, stdout: stdout.trim(), stderr });
-    });
-  });
-}
+const { runNode } = require('./helpers/node');
 
 describe('process exit', () => {
   test('a script that runs a task and never destroys the pool exits by itself', async () => {

@@ -89,4 +89,19 @@ async function shutdownAndCheck(cluster, pids) {
   await waitFor(() => pids.every(isDead), 5000, 'every worker to be gone');
 }
 
-module.exports = { WORKER, once, waitFor, procState, isDead, childrenOf, fdCount, get, shutdownAndCheck };
+/**
+ * `fork(env)` on `cluster` that records each worker's pid in `pids` (for `shutdownAndCheck`).
+ * @param {any} cluster
+ */
+function trackedFork(cluster) {
+  /** @type {number[]} */
+  const pids = [];
+  const fork = (env) => {
+    const w = cluster.fork(env);
+    pids.push(w.process.pid);
+    return w;
+  };
+  return { pids, fork };
+}
+
+module.exports = { WORKER, trackedFork, once, waitFor, procState, isDead, childrenOf, fdCount, get, shutdownAndCheck };
