@@ -24,7 +24,7 @@ use napi_derive::napi;
 use nix::fcntl::OFlag;
 
 use crate::napi_util::{check, throw, ErrorKind};
-use crate::pool::notifier::Notifier;
+use crate::pool::notifier::{start_for, HasNotifier, Notifier};
 use reap::{ExitEvent, Spawner};
 use spawn::{FdMove, Prepared, SpawnSpec, CONTROL_FD, INHERIT_FD_BASE, IPC_FD, MAX_INHERIT};
 
@@ -35,6 +35,12 @@ pub(crate) struct Sink {
     notifier: Notifier,
     /// Children spawned and not yet reported (JS thread only; atomic so `Sink` is `Sync`).
     live: AtomicU32,
+}
+
+impl HasNotifier for Sink {
+    fn notifier(&self) -> &Notifier {
+        &self.notifier
+    }
 }
 
 impl Sink {
@@ -110,24 +116,9 @@ impl NativeCluster {
             notifier: Notifier::new(),
             live: AtomicU32::new(0),
         });
-        let owner = Arc::into_raw(sink.clone()) as *mut c_void;
-        // SAFETY: env and the callback are valid for this call; `owner` is a leaked strong
-        // reference to the `Sink` holding the notifier, given back by `release_sink`.
-        let started = unsafe {
-            sink.notifier.start(
-                &env,
-                "native-parallel:cluster",
-                on_exit.raw(),
-                owner,
-                release_sink,
-                drain,
-            )
-        };
-        if let Err(e) = started {
-            // SAFETY: creation failed, so the reference handed over was not taken.
-            unsafe { release_sink(owner) };
-            return Err(e);
-        }
+        // SAFETY: env and the callback are valid for this call; `drain` reads its owner as a
+        // `Sink`.
+        unsafe { start_for(&sink, &env, "native-parallel:cluster", on_exit.raw(), drain) }?;
         // The env is going away (a Worker thread ends, or the process exits): nothing will
         // supervise our children any more, so end them.
         let for_hook = spawner.clone();
@@ -354,13 +345,6 @@ fn parse_ip(env: &Env, host: &str) -> napi::Result<IpAddr> {
             &format!("'{host}' is not an IP address"),
         )
     })
-}
-
-/// # Safety
-/// `owner` must come from `Arc::into_raw` of an `Arc<Sink>` and be released only once.
-unsafe fn release_sink(owner: *mut c_void) {
-    // SAFETY: guaranteed by the caller.
-    drop(unsafe { Arc::from_raw(owner as *const Sink) });
 }
 
 /// Hands reaped children to the JavaScript callback (runs on the JS thread).

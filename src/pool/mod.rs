@@ -23,7 +23,7 @@ use napi_derive::napi;
 
 use crate::kernels::{self, RawView};
 use crate::napi_util::{check, throw, ErrorKind};
-use notifier::Notifier;
+use notifier::{HasNotifier, Notifier};
 use task::{Completion, TaskCtl};
 
 /// How long an exiting Worker waits for running kernels to notice their cancel flag.
@@ -40,6 +40,12 @@ pub(crate) struct Shared {
     /// Tasks submitted and not yet reported. Touched on the JS thread only; the mutex is
     /// uncontended and exists so `Shared` can be shared with pool threads.
     tasks: Mutex<HashMap<u32, Arc<TaskCtl>>>,
+}
+
+impl HasNotifier for Shared {
+    fn notifier(&self) -> &Notifier {
+        &self.notifier
+    }
 }
 
 impl Shared {
@@ -131,24 +137,17 @@ impl NativePool {
             notifier: Notifier::new(),
             tasks: Mutex::new(HashMap::new()),
         });
-        let owner = Arc::into_raw(shared.clone()) as *mut c_void;
-        // SAFETY: env and the callback are valid for this call; `owner` is a leaked strong
-        // reference to the `Shared` that holds the notifier, given back by `release_shared`.
-        let started = unsafe {
-            shared.notifier.start(
+        // SAFETY: env and the callback are valid for this call; `drain` reads its owner as a
+        // `Shared`.
+        unsafe {
+            notifier::start_for(
+                &shared,
                 &env,
                 "native-parallel:ThreadPool",
                 on_complete.raw(),
-                owner,
-                release_shared,
                 drain,
             )
-        };
-        if let Err(e) = started {
-            // SAFETY: creation failed, so the reference handed over was not taken.
-            unsafe { release_shared(owner) };
-            return Err(e);
-        }
+        }?;
         // A Worker that exits mid-task tears its env down: stop and wait for our kernels first,
         // because the memory they write belongs to that env.
         let cleanup = env.add_env_cleanup_hook(shared.clone(), |shared| {
@@ -295,13 +294,6 @@ fn quiet_panics_on_pool_threads() {
             }
         }));
     });
-}
-
-/// # Safety
-/// `owner` must come from `Arc::into_raw` of an `Arc<Shared>` and be released only once.
-unsafe fn release_shared(owner: *mut c_void) {
-    // SAFETY: guaranteed by the caller.
-    drop(unsafe { Arc::from_raw(owner as *const Shared) });
 }
 
 /// Hands queued completions to the JavaScript callback (runs on the JS thread).

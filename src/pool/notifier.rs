@@ -8,7 +8,7 @@
 use std::ffi::c_void;
 use std::ptr;
 use std::sync::atomic::{AtomicBool, AtomicPtr, Ordering};
-use std::sync::RwLock;
+use std::sync::{Arc, RwLock};
 
 use napi::{sys, Env};
 
@@ -18,6 +18,49 @@ use crate::napi_util::check;
 /// the JavaScript callback the pool was created with, and the owner pointer given to `start`.
 pub(crate) type DrainFn =
     unsafe fn(env: sys::napi_env, callback: sys::napi_value, owner: *mut c_void);
+
+/// State shared through an `Arc` that owns the `Notifier` waking its JavaScript callback.
+pub(crate) trait HasNotifier: Send + Sync + 'static {
+    fn notifier(&self) -> &Notifier;
+}
+
+/// Starts `owner`'s notifier: creates the threadsafe function that calls `callback` through
+/// `drain`, handing napi one strong reference to `owner` that it gives back when the function
+/// is finalised (or at once, when creation fails).
+///
+/// # Safety
+/// `env` and `callback` must be valid for the current napi call, and `drain` must read its
+/// `owner` argument as a `*const T` (it stays valid until the function is finalised).
+pub(crate) unsafe fn start_for<T: HasNotifier>(
+    owner: &Arc<T>,
+    env: &Env,
+    label: &str,
+    callback: sys::napi_value,
+    drain: DrainFn,
+) -> napi::Result<()> {
+    let raw = Arc::into_raw(owner.clone()) as *mut c_void;
+    // SAFETY: env and callback are valid (caller); `raw` is a leaked strong reference to the
+    // `T` holding this notifier, and `release_arc::<T>` is what gives it back.
+    let started = unsafe {
+        owner
+            .notifier()
+            .start(env, label, callback, raw, release_arc::<T>, drain)
+    };
+    if started.is_err() {
+        // SAFETY: creation failed, so the reference handed over was not taken.
+        unsafe { release_arc::<T>(raw) };
+    }
+    started
+}
+
+/// Gives back a strong reference leaked by [`start_for`].
+///
+/// # Safety
+/// `owner` must come from `Arc::<T>::into_raw` and be released once.
+unsafe fn release_arc<T>(owner: *mut c_void) {
+    // SAFETY: guaranteed by the caller.
+    drop(unsafe { Arc::from_raw(owner as *const T) });
+}
 
 #[derive(Debug)]
 pub(crate) struct Notifier {
@@ -41,14 +84,14 @@ impl Notifier {
         }
     }
 
-    /// Creates the threadsafe function. `context` must stay valid until `finalize` runs; the
-    /// caller hands over one strong reference that `finalize` gives back.
+    /// Creates the threadsafe function. `owner` must stay valid until `finalize` runs; the
+    /// caller hands over one strong reference that `finalize` gives back. Use [`start_for`].
     ///
     /// # Safety
     /// `env` and `callback` must be valid for the current napi call, `self` must be the
     /// `Notifier` stored inside `owner`, and `owner` must be a leaked `Arc` whose release
     /// function is `release_owner`.
-    pub(crate) unsafe fn start(
+    unsafe fn start(
         &self,
         env: &Env,
         label: &str,

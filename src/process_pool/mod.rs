@@ -35,7 +35,7 @@ use nix::sys::eventfd::{EfdFlags, EventFd};
 
 use crate::kernels::RawView;
 use crate::napi_util::{check, throw, ErrorKind};
-use crate::pool::notifier::Notifier;
+use crate::pool::notifier::{start_for, HasNotifier, Notifier};
 use crate::shm::Segment;
 use fork::Kind;
 use kernels::{PView, TABLE};
@@ -62,6 +62,12 @@ pub(crate) struct Shared {
     in_flight: AtomicUsize,
     processes: usize,
     supervisor: Mutex<Option<JoinHandle<()>>>,
+}
+
+impl HasNotifier for Shared {
+    fn notifier(&self) -> &Notifier {
+        &self.notifier
+    }
 }
 
 impl Shared {
@@ -234,22 +240,18 @@ impl NativeProcessPool {
                 )
             })?;
         *shared.supervisor.lock().unwrap_or_else(|e| e.into_inner()) = Some(handle);
-        let owner = Arc::into_raw(shared.clone()) as *mut c_void;
-        // SAFETY: env and the callback are valid for this call; `owner` is a leaked strong
-        // reference to the `Shared` that holds the notifier, given back by `release_shared`.
+        // SAFETY: env and the callback are valid for this call; `drain` reads its owner as a
+        // `Shared`.
         let started = unsafe {
-            shared.notifier.start(
+            start_for(
+                &shared,
                 &env,
                 "native-parallel:ProcessPool",
                 on_complete.raw(),
-                owner,
-                release_shared,
                 drain,
             )
         };
         if let Err(e) = started {
-            // SAFETY: creation failed, so the reference handed over was not taken.
-            unsafe { release_shared(owner) };
             shared.shutdown();
             return Err(e);
         }
@@ -508,13 +510,6 @@ fn resolve_views(env: &Env, views: &[RawView], segments: &[f64]) -> napi::Result
             })
         })
         .collect()
-}
-
-/// # Safety
-/// `owner` must come from `Arc::into_raw` of an `Arc<Shared>` and be released only once.
-unsafe fn release_shared(owner: *mut c_void) {
-    // SAFETY: guaranteed by the caller.
-    drop(unsafe { Arc::from_raw(owner as *const Shared) });
 }
 
 /// Replaces dead children and hands completions to the JavaScript callback (JS thread).
