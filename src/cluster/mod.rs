@@ -23,7 +23,7 @@ use napi::{sys, CleanupEnvHook, Env, JsValue};
 use napi_derive::napi;
 use nix::fcntl::OFlag;
 
-use crate::napi_util::{check, throw, ErrorKind};
+use crate::napi_util::{call_global, check, throw, ErrorKind};
 use crate::pool::notifier::{start_for, HasNotifier, Notifier};
 use reap::{ExitEvent, Spawner};
 use spawn::{FdMove, Prepared, SpawnSpec, CONTROL_FD, INHERIT_FD_BASE, IPC_FD, MAX_INHERIT};
@@ -398,16 +398,6 @@ unsafe fn deliver(env: &Env, callback: sys::napi_value, batch: &[ExitEvent]) -> 
                 )?;
             }
         }
-        let mut global = std::ptr::null_mut();
-        check(
-            sys::napi_get_global(raw, &mut global),
-            "reading the global object",
-        )?;
-        let args = [numbers];
-        let mut result = std::ptr::null_mut();
-        check(
-            sys::napi_call_function(raw, global, callback, 1, args.as_ptr(), &mut result),
-            "calling onExit",
-        )
+        call_global(raw, callback, &[numbers], "calling onExit")
     }
 }

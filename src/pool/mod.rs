@@ -22,7 +22,7 @@ use napi::{sys, Env, JsValue};
 use napi_derive::napi;
 
 use crate::kernels::{self, RawView};
-use crate::napi_util::{check, throw, ErrorKind};
+use crate::napi_util::{call_global, check, throw, ErrorKind};
 use notifier::{HasNotifier, Notifier};
 use task::{Completion, TaskCtl};
 
@@ -374,16 +374,6 @@ unsafe fn deliver(env: &Env, callback: sys::napi_value, batch: &[Completion]) ->
                 )?;
             }
         }
-        let mut global = std::ptr::null_mut();
-        check(
-            sys::napi_get_global(raw, &mut global),
-            "reading the global object",
-        )?;
-        let args = [numbers, messages];
-        let mut result = std::ptr::null_mut();
-        check(
-            sys::napi_call_function(raw, global, callback, 2, args.as_ptr(), &mut result),
-            "calling onComplete",
-        )
+        call_global(raw, callback, &[numbers, messages], "calling onComplete")
     }
 }

@@ -34,7 +34,7 @@ use nix::errno::Errno;
 use nix::sys::eventfd::{EfdFlags, EventFd};
 
 use crate::kernels::RawView;
-use crate::napi_util::{check, throw, ErrorKind};
+use crate::napi_util::{call_global, throw, ErrorKind};
 use crate::pool::notifier::{start_for, HasNotifier, Notifier};
 use crate::shm::Segment;
 use fork::Kind;
@@ -557,15 +557,6 @@ unsafe fn deliver(env: &Env, callback: sys::napi_value, batch: &[Completion]) ->
             Vec::<f64>::to_napi_value(env.raw(), numbers)?,
             Vec::<String>::to_napi_value(env.raw(), messages)?,
         ];
-        let mut global = std::ptr::null_mut();
-        check(
-            sys::napi_get_global(env.raw(), &mut global),
-            "reading the global object",
-        )?;
-        let mut result = std::ptr::null_mut();
-        check(
-            sys::napi_call_function(env.raw(), global, callback, 2, args.as_ptr(), &mut result),
-            "calling onComplete",
-        )
+        call_global(env.raw(), callback, &args, "calling onComplete")
     }
 }
