@@ -3,8 +3,9 @@
 /**
  * Child process of the memory suite: `node probes/memory.js <engine> <workers>` prints
  * `{ addedMiB }`: this process's RSS growth plus the PSS of the engine's worker processes, after
- * starting the engine and running a task on every worker. Modules and the addon are loaded first
- * so only the workers are counted.
+ * starting the engine and running a task on every worker. Modules and the addon are loaded first,
+ * and one worker of the engine is started and stopped before measuring (its code compiled,
+ * Node's internal state made), so only what each worker adds is counted.
  */
 
 const fs = require('node:fs');
@@ -26,6 +27,9 @@ async function main() {
   const engine = byName.get(name);
   require('../../native').loadNative();
   require('../split').runPartHere('primes', null, [0, 1000]);
+  const warm = await engine.start({ workers: 1 });
+  await warm.run('primes', { limit: 200000 });
+  await warm.stop();
   await settle();
   const before = rssKb();
   const instance = await engine.start({ workers });
