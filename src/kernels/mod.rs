@@ -34,12 +34,13 @@ pub use view::{Elem, ElemKind, RawView, SharedSlice};
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Cancelled;
 
-/// What a kernel can see of the task running it: its cancel flag and how many threads it may
-/// use.
+/// What a kernel can see of the task running it: its cancel flag, how many threads it may
+/// use, and whether it may keep per-thread caches.
 #[derive(Debug, Clone, Copy)]
 pub struct Ctx<'a> {
     cancel: &'a AtomicBool,
     threads: usize,
+    thread_caches: bool,
 }
 
 impl<'a> Ctx<'a> {
@@ -49,21 +50,36 @@ impl<'a> Ctx<'a> {
         Self {
             cancel,
             threads: rayon::current_num_threads(),
+            thread_caches: true,
         }
     }
 
     /// For a kernel that must run on the calling thread only and must not touch rayon at all
     /// (a forked process-pool child, where starting rayon's global pool would spawn threads in
     /// a process that must stay single-threaded). Kernels take their serial path when
-    /// [`Ctx::threads`] is 1.
+    /// [`Ctx::threads`] is 1, and keep no per-thread cache ([`Ctx::thread_caches`] is false).
     pub fn serial(cancel: &'a AtomicBool) -> Self {
-        Self { cancel, threads: 1 }
+        Self {
+            cancel,
+            threads: 1,
+            thread_caches: false,
+        }
     }
 
     /// Threads the kernel may use; 1 means "serial, no rayon calls at all".
     #[inline]
     pub fn threads(&self) -> usize {
         self.threads
+    }
+
+    /// Whether the kernel may use a per-thread cache (a `thread_local!` whose value has a
+    /// destructor). False under [`Ctx::serial`]: in a forked child the first touch of such a
+    /// thread-local registers its destructor with glibc under the dynamic loader's lock, which
+    /// another thread of the parent may have held at the fork (`docs/fork.md`). Kernels then
+    /// use buffers of their own (plain allocations are fine there).
+    #[inline]
+    pub fn thread_caches(&self) -> bool {
+        self.thread_caches
     }
 
     /// Kernels call this at least every ~1 ms of work.

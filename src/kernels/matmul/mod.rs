@@ -17,7 +17,9 @@
 //!   broadcasts from the `a` panel and eight fused multiply-adds, and `out` is read and written
 //!   once per inner block instead of once per step.
 //! - The packing buffers are cached per thread (at most 704 KiB each), so repeated products do
-//!   not allocate.
+//!   not allocate — except under a context without thread caches ([`Ctx::thread_caches`], a
+//!   forked process-pool child), where each product allocates its own and never touches the
+//!   thread-local cache.
 //!
 //! Accuracy: the result is **not bit-exact** with the JS reference. Every element is still the
 //! sum of its products in ascending `p` order, but the AVX2 kernel fuses each multiply-add (one
@@ -28,10 +30,10 @@
 //! depend on the number of threads or on how `out` is cut into tasks (the inner dimension is
 //! blocked the same way regardless), only on whether the AVX2 + FMA kernel is used.
 
-use std::cell::Cell;
 use std::ops::Range;
 
 use rayon::prelude::*;
+use scratch::{Borrowed, Scratch};
 
 use super::{
     ensure_disjoint, ensure_len, take_views, Cancelled, Ctx, Job, Params, RawView, SharedSlice,
@@ -296,48 +298,6 @@ unsafe fn tile_avx2_fma(
     }
 }
 
-thread_local! {
-    /// Packing buffers kept by each thread between tasks (at most `MC x KC + KC x NC` values,
-    /// 704 KiB), so that repeated products reuse warm memory instead of allocating, zeroing
-    /// and faulting in fresh pages every time.
-    static SCRATCH: Cell<Scratch> = const { Cell::new(Scratch::new()) };
-}
-
-/// Buffers for the packed blocks of `a` and `b`.
-#[derive(Debug, Default)]
-struct Scratch {
-    a: Vec<[f64; MR]>,
-    b: Vec<BRow>,
-}
-
-impl Scratch {
-    const fn new() -> Self {
-        Self {
-            a: Vec::new(),
-            b: Vec::new(),
-        }
-    }
-}
-
-/// A [`Scratch`] taken from the current thread's cache (or new, when the cache is in use or
-/// gone) and given back to the cache of the thread that drops it.
-#[derive(Debug)]
-struct Borrowed(Scratch);
-
-impl Borrowed {
-    fn take() -> Self {
-        Self(SCRATCH.try_with(Cell::take).unwrap_or_default())
-    }
-}
-
-impl Drop for Borrowed {
-    fn drop(&mut self) {
-        let scratch = std::mem::take(&mut self.0);
-        // During thread teardown the cache may be gone; the buffers are then just freed.
-        let _ = SCRATCH.try_with(|cache| cache.set(scratch));
-    }
-}
-
 /// One task: a block of `out`. `rows[i]` is the part of output row `first_row + i` from
 /// column `first_col` on (all parts have the same length).
 struct Task<'o> {
@@ -416,10 +376,16 @@ impl<'a> Gemm<'a> {
         }
         let (rows, cols) = self.task_shape();
         let m = self.m;
-        let run =
-            |scratch: &mut Borrowed, mut task: Task<'_>| self.task(&mut scratch.0, &mut task, ctx);
+        let run = |scratch: &mut Borrowed, mut task: Task<'_>| {
+            self.task(&mut scratch.scratch, &mut task, ctx)
+        };
         if self.threads == 1 {
-            let mut scratch = Borrowed::take();
+            // A forked child must not touch the thread-local cache (see `Ctx::thread_caches`).
+            let mut scratch = if ctx.thread_caches() {
+                Borrowed::take()
+            } else {
+                Borrowed::own()
+            };
             return out
                 .chunks_mut(rows * m)
                 .enumerate()
@@ -601,5 +567,6 @@ impl<'a> Gemm<'a> {
     }
 }
 
+mod scratch;
 #[cfg(test)]
 mod tests;

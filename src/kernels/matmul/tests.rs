@@ -2,6 +2,7 @@
 //! independence, edge shapes and cancellation.
 use std::sync::atomic::AtomicBool;
 
+use super::scratch::SCRATCH;
 use super::*;
 
 /// The JS reference: `sum = 0; for p in 0..k { sum += a[i*k+p] * b[p*m+j] }`.
@@ -292,6 +293,48 @@ fn a_and_b_may_alias() {
     let want = naive(&a, &a, 100, 100, 100);
     let got = pool(2).install(|| run(&a, &a, 100, 100, 100));
     assert_close(&got, &want, 100, 1.0, "a · a, 100 x 100");
+}
+
+/// Bytes the current thread's packing cache holds.
+fn cached_bytes() -> usize {
+    SCRATCH.with(|cache| {
+        let scratch = cache.take();
+        let bytes = scratch.a.capacity() * size_of::<[f64; MR]>()
+            + scratch.b.capacity() * size_of::<BRow>();
+        cache.set(scratch);
+        bytes
+    })
+}
+
+#[test]
+fn serial_context_never_touches_the_thread_cache() {
+    // `Ctx::serial` is what a forked process-pool child runs with: it must not touch the
+    // thread-local cache (whose first use registers a destructor, see docs/fork.md). Run on a
+    // fresh thread, whose cache starts empty.
+    std::thread::spawn(|| {
+        let flag = AtomicBool::new(false);
+        let (n, k, m) = (37, 300, 45);
+        let (a, b) = (values(n * k, 7), values(k * m, 8));
+        let mut out = vec![f64::NAN; n * m];
+        matmul(&a, &b, n, k, m, &mut out, &Ctx::serial(&flag)).unwrap();
+        let scale = max_abs(&a) * max_abs(&b);
+        assert_close(&out, &naive(&a, &b, n, k, m), k, scale, "serial context");
+        assert_eq!(
+            cached_bytes(),
+            0,
+            "the serial context used the thread cache"
+        );
+        // The cached path, on the same thread: same bits (the buffers only hold packed
+        // copies), and now the cache is used.
+        let mut cached = vec![f64::NAN; n * m];
+        Gemm::new(&a, &b, n, k, m, Kernel::detect(), 1)
+            .run(&mut cached, &Ctx::new(&flag))
+            .unwrap();
+        assert_bits_eq(&cached, &out, "cached vs own buffers");
+        assert!(cached_bytes() > 0);
+    })
+    .join()
+    .unwrap();
 }
 
 #[test]
