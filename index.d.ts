@@ -94,8 +94,16 @@ export declare class ThreadPool implements AsyncDisposable {
   [Symbol.asyncDispose](): Promise<void>;
 }
 
-/** Kernel names accepted by `ProcessPool#run` (matmul and histogram are not available there yet). */
-export type ProcessKernelName = 'noop' | 'spin' | 'mandelbrot' | 'sha256' | 'blur' | 'sort' | 'primes';
+/** Kernel names accepted by `ProcessPool#run`: the same as ThreadPool's. */
+export type ProcessKernelName = KernelName;
+
+/**
+ * Input of a `ProcessPool` kernel: as for ThreadPool, except that every output must be given
+ * (as a view over a SharedMemory), so histogram's `out` is required.
+ */
+export type ProcessKernelInput<K extends ProcessKernelName> = K extends 'histogram'
+  ? KernelMap[K]['input'] & { out: Uint32Array }
+  : KernelMap[K]['input'];
 
 export interface ProcessPoolOptions {
   /** Worker processes. Default: `os.availableParallelism()`. */
@@ -114,10 +122,10 @@ export declare class ProcessPool implements AsyncDisposable {
   readonly processes: number;
   /** Pids of the live worker processes (empty once destroyed). */
   readonly pids: number[];
-  run<K extends ProcessKernelName>(kernel: K, input: KernelMap[K]['input'], options?: RunOptions): Promise<KernelMap[K]['result']>;
+  run<K extends ProcessKernelName>(kernel: K, input: ProcessKernelInput<K>, options?: RunOptions): Promise<KernelMap[K]['result']>;
   run<K extends ProcessKernelName>(
     kernel: K,
-    ...rest: undefined extends KernelMap[K]['input'] ? [input?: KernelMap[K]['input'], options?: RunOptions] : never
+    ...rest: undefined extends ProcessKernelInput<K> ? [input?: ProcessKernelInput<K>, options?: RunOptions] : never
   ): Promise<KernelMap[K]['result']>;
   /** Kills and reaps every worker; unsettled tasks reject with ERR_POOL_DESTROYED. */
   destroy(): Promise<void>;

@@ -5,9 +5,9 @@ const fs = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
 const { spawnSync } = require('node:child_process');
-const { ProcessPool, SharedMemory } = require('..');
+const { ProcessPool, SharedMemory, ThreadPool } = require('..');
 const reference = require('../lib/reference');
-const { mulberry32, randomBytes } = require('./helpers/random');
+const { mulberry32, randomBytes, randomDoubles, shared } = require('./helpers/random');
 const { childrenOf, waitForNoChildren } = require('./helpers/processes');
 
 /** Typed arrays carved out of one SharedMemory, closed after each test. */
@@ -47,8 +47,9 @@ describe('ProcessPool: construction', () => {
     expect(childrenOf().sort()).toEqual([...pool.pids].sort());
   });
 
-  test('lists its kernels; matmul and histogram are not among them yet', () => {
-    expect(ProcessPool.kernels).toEqual(['noop', 'spin', 'mandelbrot', 'sha256', 'blur', 'sort', 'primes']);
+  test("lists its kernels: the same as ThreadPool's", () => {
+    expect(ProcessPool.kernels).toEqual(['noop', 'spin', 'mandelbrot', 'matmul', 'sha256', 'blur', 'histogram', 'sort', 'primes']);
+    expect(ProcessPool.kernels).toEqual(ThreadPool.kernels);
     expect(Object.isFrozen(ProcessPool.kernels)).toBe(true);
   });
 
@@ -184,6 +185,119 @@ describe('ProcessPool: kernels agree with the reference', () => {
   });
 });
 
+describe('ProcessPool: matmul and histogram agree with ThreadPool and the reference', () => {
+  let pool;
+  let threads;
+  let shm;
+  beforeAll(() => {
+    pool = new ProcessPool({ processes: 3 });
+    threads = new ThreadPool({ threads: 2 });
+  });
+  afterAll(async () => {
+    await Promise.all([pool.destroy(), threads.destroy()]);
+    expect(await waitForNoChildren()).toEqual([]);
+  });
+  afterEach(() => {
+    shm?.close();
+    shm = undefined;
+  });
+
+  const bytesOf = (view) => Buffer.from(view.buffer, view.byteOffset, view.byteLength);
+
+  // Products below 2^18 multiply-adds are one part; larger ones one band of rows per process:
+  // 5 and 67 rows do not divide by 3, 2 rows leave a process idle.
+  test.each([
+    [1, 1, 1],
+    [0, 3, 2],
+    [3, 0, 2],
+    [2, 3, 0],
+    [7, 5, 3],
+    [5, 64, 1000],
+    [2, 400, 400],
+    [67, 131, 71],
+    [257, 200, 130],
+  ])('matmul %ix%i · %ix?', async (n, k, m) => {
+    const rand = mulberry32(n * 1000 + k + m);
+    const a = randomDoubles(rand, n * k, 10);
+    const b = randomDoubles(rand, k * m, 10);
+    const want = reference.matmul({ a, b, n, k, m, out: new Float64Array(n * m) });
+    // ThreadPool's result is the same whatever the split; the process pool's must be that.
+    const fromThreads = await threads.run('matmul', { a: shared(a), b: shared(b), n, k, m, out: shared(new Float64Array(n * m)) });
+    for (const where of ['shm', 'plain']) {
+      let take;
+      ({ shm, take } = arena(8 * (n * k + k * m + n * m) + 24));
+      const inputs = where === 'shm' ? [take(Float64Array, n * k), take(Float64Array, k * m)] : [new Float64Array(n * k), shared(b)];
+      inputs[0].set(a);
+      inputs[1].set(b);
+      const out = take(Float64Array, n * m).fill(NaN);
+      await expect(pool.run('matmul', { a: inputs[0], b: inputs[1], n, k, m, out })).resolves.toBe(out);
+      expect(bytesOf(out).equals(bytesOf(fromThreads))).toBe(true);
+      for (let i = 0; i < out.length; i++) {
+        expect(Math.abs(out[i] - want[i]) / Math.max(1, Math.abs(want[i]))).toBeLessThan(1e-9);
+      }
+      shm.close();
+    }
+  });
+
+  test('matmul: a and b may be the same array', async () => {
+    let take;
+    ({ shm, take } = arena(8 * 2 * 90 * 90 + 16));
+    const a = take(Float64Array, 90 * 90);
+    a.set(randomDoubles(mulberry32(2), a.length));
+    const out = take(Float64Array, a.length);
+    await pool.run('matmul', { a, b: a, n: 90, k: 90, m: 90, out });
+    const fromThreads = await threads.run('matmul', { a: shared(a), b: shared(a), n: 90, k: 90, m: 90, out: shared(new Float64Array(a.length)) });
+    expect(bytesOf(out).equals(bytesOf(fromThreads))).toBe(true);
+  });
+
+  test.each([
+    ['in SharedMemory', 'shm'],
+    ['in a plain ArrayBuffer (copy-on-write snapshot)', 'plain'],
+    ['in a Uint8ClampedArray over a SharedArrayBuffer', 'clamped'],
+  ])('histogram with data %s: out is overwritten with exact counts', async (_, where) => {
+    const rand = mulberry32(17);
+    // Below 256 KiB one part; above, one range per process (none a multiple of 3).
+    for (const len of [0, 1, 255, 4097, (256 << 10) - 1, (256 << 10) + 1, 1_000_003]) {
+      let take;
+      ({ shm, take } = arena(len + 1024 + 16));
+      const bytes = randomBytes(rand, len);
+      // Skewed: long runs of one value.
+      bytes.fill(7, 0, len >> 2);
+      const data = where === 'shm' ? take(Uint8Array, len) : where === 'plain' ? new Uint8Array(len) : new Uint8ClampedArray(new SharedArrayBuffer(len));
+      data.set(bytes);
+      const out = take(Uint32Array, 256).fill(9);
+      await expect(pool.run('histogram', { data, out })).resolves.toBe(out);
+      expect(Array.from(out)).toEqual(Array.from(reference.histogram({ data: bytes })));
+      const fromThreads = await threads.run('histogram', { data: shared(bytes) });
+      expect(Array.from(out)).toEqual(Array.from(fromThreads));
+      shm.close();
+    }
+  });
+
+  test('the same argument checks as ThreadPool', async () => {
+    shm = new SharedMemory(4096);
+    const f64 = (n, at = 0) => new Float64Array(shm.buffer, at, n);
+    const counts = new Uint32Array(shm.buffer, 2048, 256);
+    const cases = [
+      ['matmul', { a: new Float64Array(3), b: new Float64Array(4), n: 1, k: 2, m: 2, out: f64(2) }, 'ERR_OUT_OF_RANGE'],
+      ['matmul', { a: new Float64Array(2), b: new Float64Array(4), n: 1.5, k: 2, m: 2, out: f64(2) }, 'ERR_OUT_OF_RANGE'],
+      ['matmul', { a: new Float64Array(2), b: new Float64Array(4), n: 1, k: 2, m: 2, out: f64(3) }, 'ERR_OUT_OF_RANGE'],
+      ['matmul', { a: new Float32Array(2), b: new Float64Array(4), n: 1, k: 2, m: 2, out: f64(2) }, 'ERR_INVALID_ARG_TYPE'],
+      ['matmul', { a: new Float64Array(0), b: new Float64Array(0), n: 2 ** 21, k: 0, m: 0, out: f64(0) }, 'ERR_OUT_OF_RANGE'],
+      ['matmul', { a: f64(4), b: new Float64Array(4), n: 2, k: 2, m: 2, out: f64(4, 16) }, 'ERR_INVALID_ARG_VALUE'],
+      ['matmul', null, 'ERR_INVALID_ARG_TYPE'],
+      ['histogram', { data: new Uint8Array(3), out: new Uint32Array(shm.buffer, 0, 255) }, 'ERR_OUT_OF_RANGE'],
+      ['histogram', { data: new Uint16Array(3), out: counts }, 'ERR_INVALID_ARG_TYPE'],
+      ['histogram', { data: new Uint8Array(shm.buffer, 2048, 8), out: counts }, 'ERR_INVALID_ARG_VALUE'],
+      ['histogram', {}, 'ERR_INVALID_ARG_TYPE'],
+    ];
+    for (const [kernel, input, code] of cases) {
+      await expect(threads.run(kernel, input)).rejects.toMatchObject({ code });
+      await expect(pool.run(kernel, input)).rejects.toMatchObject({ code });
+    }
+  });
+});
+
 describe('ProcessPool: bad input', () => {
   let pool;
   let shm;
@@ -199,10 +313,8 @@ describe('ProcessPool: bad input', () => {
   });
   afterEach(() => shm.close());
 
-  test('unknown kernels and kernels the process pool does not run yet', async () => {
+  test('unknown and internal kernels', async () => {
     await expect(pool.run('fft', {})).rejects.toMatchObject({ code: 'ERR_UNKNOWN_KERNEL' });
-    await expect(pool.run('matmul', {})).rejects.toMatchObject({ code: 'ERR_UNKNOWN_KERNEL' });
-    await expect(pool.run('histogram', { data: new Uint8Array(1) })).rejects.toMatchObject({ code: 'ERR_UNKNOWN_KERNEL' });
     await expect(pool.run('__segfault')).rejects.toMatchObject({ code: 'ERR_UNKNOWN_KERNEL' });
     await expect(pool.run(42)).rejects.toMatchObject({ code: 'ERR_INVALID_ARG_TYPE' });
   });
@@ -216,6 +328,15 @@ describe('ProcessPool: bad input', () => {
       });
     }
     await expect(pool.run('sort', { data: new Float64Array(3) })).rejects.toMatchObject({ code: 'ERR_INVALID_ARG_VALUE' });
+    const a = new Float64Array(shm.buffer, 0, 4);
+    await expect(pool.run('matmul', { a, b: a, n: 2, k: 2, m: 2, out: new Float64Array(4) })).rejects.toMatchObject({ code: 'ERR_INVALID_ARG_VALUE' });
+    // ThreadPool allocates histogram's out when it is missing; here it must be in SharedMemory.
+    for (const out of [undefined, new Uint32Array(256)]) {
+      await expect(pool.run('histogram', { data: new Uint8Array(shm.buffer, 0, 8), out })).rejects.toMatchObject({
+        code: 'ERR_INVALID_ARG_VALUE',
+        message: expect.stringMatching(/input\.out.*SharedMemory/),
+      });
+    }
     await expect(pool.run('blur', { pixels: new Uint8Array(shm.buffer, 0, 4), width: 1, height: 1, radius: 0, out: new Uint8Array(4) })).rejects.toMatchObject({
       code: 'ERR_INVALID_ARG_VALUE',
     });
@@ -328,6 +449,40 @@ describe('ProcessPool: cancellation and destroy', () => {
     const task = pool.run('sha256', { data, chunkSize: 64 << 20, out: new Uint8Array(shm.buffer) }, { signal: ac.signal });
     ac.abort();
     await expect(task).rejects.toMatchObject({ name: 'AbortError' });
+    await pool.destroy();
+    shm.close();
+  });
+
+  test.each([
+    ['in SharedMemory', true],
+    ['outside SharedMemory (one-shot children)', false],
+  ])('matmul and histogram with inputs %s are cancelled; histogram leaves out untouched', async (_, inShm) => {
+    const pool = new ProcessPool({ processes: 2 });
+    const pids = pool.pids;
+    const n = 1000;
+    const shm = new SharedMemory(8 * 3 * n * n + (64 << 20) + 1024);
+    const place = (Ctor, at, len) => (inShm ? new Ctor(shm.buffer, at, len) : new Ctor(len));
+    const a = place(Float64Array, 0, n * n).fill(1);
+    const b = place(Float64Array, 8 * n * n, n * n).fill(2);
+    const out = new Float64Array(shm.buffer, 16 * n * n, n * n);
+    const data = place(Uint8Array, 24 * n * n, 64 << 20).fill(3);
+    const counts = new Uint32Array(shm.buffer, 24 * n * n + (64 << 20), 256).fill(9);
+    // Aborted right after run(): the parts are already running (or forked) and stop at their
+    // next check, ~1 ms later at most.
+    for (const [kernel, input] of [
+      ['matmul', { a, b, n, k: n, m: n, out }],
+      ['histogram', { data, out: counts }],
+    ]) {
+      const ac = new AbortController();
+      const task = pool.run(kernel, input, { signal: ac.signal });
+      ac.abort();
+      await expect(task).rejects.toMatchObject({ name: 'AbortError' });
+    }
+    expect(Array.from(counts).every((c) => c === 9)).toBe(true);
+    // The same children work on.
+    await pool.run('histogram', { data: data.subarray(0, 1000), out: counts });
+    expect(counts[3]).toBe(1000);
+    expect(pool.pids).toEqual(pids);
     await pool.destroy();
     shm.close();
   });

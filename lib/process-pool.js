@@ -32,7 +32,7 @@ function nativeClass() {
 }
 
 let kernelList;
-/** Public kernel names the process pool runs (matmul and histogram are not there yet). */
+/** Public kernel names the process pool runs (the same as ThreadPool's). */
 function publicKernels() {
   kernelList ??= Object.freeze(nativeClass().kernelNames().filter((name) => !name.startsWith('__')));
   return kernelList;

@@ -92,8 +92,17 @@ async function processPoolExample(): Promise<void> {
   const { count }: { count: number } = await pool.run('primes', { limit: 1000 });
   await pool.run('noop');
   await pool.run('sort', { data: new Float64Array(shm.buffer, 2048, 8) }, { signal: AbortSignal.timeout(1000) });
-  // @ts-expect-error: matmul does not run on the process pool yet
-  await pool.run('matmul', { a: new Float64Array(1), b: new Float64Array(1), n: 1, k: 1, m: 1, out: new Float64Array(1) });
+  const product: Float64Array = await pool.run('matmul', {
+    a: new Float64Array(1),
+    b: new Float64Array(1),
+    n: 1,
+    k: 1,
+    m: 1,
+    out: new Float64Array(shm.buffer, 4096, 1),
+  });
+  const counts: Uint32Array = await pool.run('histogram', { data: new Uint8Array(9), out: new Uint32Array(shm.buffer, 8192, 256) });
+  // @ts-expect-error: on the process pool histogram's out is required (it must be in SharedMemory)
+  await pool.run('histogram', { data: new Uint8Array(9) });
   const r: WaitResult = shm.wait(0, 0, 10);
   const later: WaitResult = await shm.waitAsync(0, 0);
   const woken: number = shm.notify(0, 1);
@@ -112,7 +121,7 @@ async function processPoolExample(): Promise<void> {
   }
   // @ts-expect-error: the size is a number of bytes
   new SharedMemory('64');
-  void [max, processes, pids, names, img, count, r, later, woken, closed];
+  void [max, processes, pids, names, img, count, product, counts, r, later, woken, closed];
 }
 
 void processPoolExample;

@@ -14,7 +14,8 @@ use crate::kernels::{Ctx, RawView};
 use crate::shm::segment::Mapped;
 
 use super::kernels::{Fail, TABLE};
-use super::protocol::{self, Done, Loc, Msg, PartOutcome, PartSpec, Received};
+use super::protocol::{Done, Loc, Msg, PartOutcome, PartSpec};
+use super::socket::{self, Received};
 
 /// Exit code of a child whose kernel panicked (after it reported the panic).
 pub(super) const PANIC_EXIT: i32 = 70;
@@ -66,7 +67,7 @@ pub(super) fn install_panic_hook() {
                 0.0,
                 message,
             );
-            let _ = protocol::send(sock, &Msg::Done(done), None, false);
+            let _ = socket::send(sock, &Msg::Done(done), None, false);
             exit_now(PANIC_EXIT)
         }));
     });
@@ -194,7 +195,7 @@ pub(super) unsafe fn one_shot_main(setup: &Setup, seq: u64, part: &PartSpec) -> 
     let cancel = unsafe { &*setup.cancel };
     let body = std::panic::AssertUnwindSafe(|| {
         let done = run_part(seq, part, cancel, &[]);
-        let _ = protocol::send(setup.sock, &Msg::Done(done), None, false);
+        let _ = socket::send(setup.sock, &Msg::Done(done), None, false);
     });
     let _ = std::panic::catch_unwind(body);
     exit_now(0)
@@ -206,7 +207,7 @@ type Maps = Vec<(u64, usize, usize)>;
 fn serve(sock: RawFd, cancel: &AtomicBool) {
     let mut maps: Maps = Vec::with_capacity(MAX_MAPPED);
     loop {
-        match protocol::recv(sock, false) {
+        match socket::recv(sock, false) {
             Received::Msg(Msg::Map { id, len }, Some(fd)) => {
                 // SAFETY: mapping a memfd the parent sent us, at a place the kernel picks.
                 let base = unsafe {
@@ -235,7 +236,7 @@ fn serve(sock: RawFd, cancel: &AtomicBool) {
             Received::Msg(Msg::Run { seq, part }, fd) => {
                 close_stray(fd);
                 let done = run_part(seq, &part, cancel, &maps);
-                if protocol::send(sock, &Msg::Done(done), None, false).is_err() {
+                if socket::send(sock, &Msg::Done(done), None, false).is_err() {
                     return;
                 }
             }
@@ -285,7 +286,7 @@ fn run_part(seq: u64, part: &PartSpec, cancel: &AtomicBool, maps: &[(u64, usize,
         views.push(RawView::from_raw(addr as *mut u8, v.len as usize, v.kind));
     }
     match (kernel.part)(part.params(), views, &Ctx::serial(cancel)) {
-        Ok(value) => Done::new(seq, PartOutcome::Ok, value, ""),
+        Ok(reply) => Done::ok(seq, reply),
         Err(Fail::Cancelled) => Done::new(seq, PartOutcome::Cancelled, 0.0, ""),
         Err(Fail::Invalid(m)) => Done::new(seq, PartOutcome::Invalid, 0.0, &m),
     }

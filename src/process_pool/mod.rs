@@ -2,7 +2,8 @@
 //!
 //! - [`fork`]: one child: socketpair, control page (cancel flag), fork, pidfd.
 //! - [`child`]: what a child runs, and the rules it keeps (see `docs/fork.md`).
-//! - [`protocol`]: fixed-size messages over the socketpair (memfds ride along).
+//! - [`protocol`]: fixed-size messages over the socketpair; [`socket`] sends and receives them
+//!   (memfds ride along).
 //! - [`kernels`]: how each kernel is split into parts, and how a child runs a part.
 //! - [`state`]: children, tasks, the part queue, and how a task ends.
 //! - [`supervisor`]: the thread that reads results, reaps exits and wakes JavaScript.
@@ -17,6 +18,7 @@ mod fork;
 mod kernels;
 mod protocol;
 mod release;
+mod socket;
 mod state;
 mod supervisor;
 

@@ -1,22 +1,28 @@
 //! Messages between the parent and a child, over a `SOCK_SEQPACKET` socketpair (one message
-//! per packet, boundaries kept). Fixed-size, explicitly encoded little records: no allocation to
-//! encode or decode, no padding bytes sent.
+//! per packet, boundaries kept; sent and received by [`super::socket`]). Fixed-size,
+//! explicitly encoded little records: no allocation to encode or decode, no padding bytes
+//! sent.
 //!
 //! Parent → child: `Map` (a segment's memfd rides along as `SCM_RIGHTS`), `Unmap`, `Run`.
-//! Child → parent: `Done`.
-
-use std::os::fd::RawFd;
+//! Child → parent: `Done`, carrying the part's [`Reply`]: a number, or 256 counts (a
+//! `histogram` part's partial counts, which the parent adds up; 1 KiB, so they travel in the
+//! message rather than through memory the parent would have to set up for each part).
 
 use crate::kernels::ElemKind;
 
 /// Largest message, in bytes.
-pub(super) const MSG: usize = 512;
+pub(super) const MSG: usize = 2048;
 /// Numeric parameters of one part, at most.
 pub(super) const MAX_PARAMS: usize = 12;
 /// Typed-array views of one part, at most.
 pub(super) const MAX_VIEWS: usize = 4;
 /// Bytes of a failure message carried by `Done`.
 pub(super) const MAX_TEXT: usize = 256;
+/// Counts a [`Reply::Counts`] carries: one per byte value.
+pub(super) const COUNTS: usize = 256;
+
+// The largest `Done` (kind, seq, outcome, reply tag, counts, text length, text) fits.
+const _: () = assert!(4 + 8 + 4 + 4 + 4 * COUNTS + 4 + MAX_TEXT <= MSG);
 
 const MAP: u32 = 1;
 const UNMAP: u32 = 2;
@@ -94,6 +100,9 @@ pub(super) enum PartOutcome {
 }
 
 /// A message, decoded.
+// Fixed-size on purpose (a `Done` with counts is the large one): messages are built and
+// decoded without allocating, on the stack, as the child's panic hook needs.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub(super) enum Msg {
     Map { id: u64, len: u64 },
@@ -102,12 +111,23 @@ pub(super) enum Msg {
     Done(Done),
 }
 
+/// What a part computed, besides what it wrote into SharedMemory.
+// No allocation for the counts either (see `Msg`).
+#[allow(clippy::large_enum_variant)]
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(super) enum Reply {
+    /// A number: the parent sums the parts' numbers (parts that wrote their output send 0).
+    Value(f64),
+    /// One count per byte value, modulo 2^32: the parent adds them up bin by bin.
+    Counts([u32; COUNTS]),
+}
+
 /// A part's result.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub(super) struct Done {
     pub(super) seq: u64,
     pub(super) outcome: PartOutcome,
-    pub(super) value: f64,
+    pub(super) reply: Reply,
     text: [u8; MAX_TEXT],
     text_len: usize,
 }
@@ -117,12 +137,20 @@ impl Done {
         let mut done = Self {
             seq,
             outcome,
-            value,
+            reply: Reply::Value(value),
             text: [0; MAX_TEXT],
             text_len: 0,
         };
         done.set_text(text.as_bytes());
         done
+    }
+
+    /// A part that succeeded with `reply`.
+    pub(super) fn ok(seq: u64, reply: Reply) -> Self {
+        Self {
+            reply,
+            ..Self::new(seq, PartOutcome::Ok, 0.0, "")
+        }
     }
 
     /// Sets the message, cut to `MAX_TEXT` bytes on a character boundary.
@@ -280,7 +308,18 @@ impl Msg {
                 let mut w = Writer::new(DONE);
                 w.u64(d.seq);
                 w.u32(d.outcome as u32);
-                w.f64(d.value);
+                match &d.reply {
+                    Reply::Value(v) => {
+                        w.u32(0);
+                        w.f64(*v);
+                    }
+                    Reply::Counts(counts) => {
+                        w.u32(1);
+                        for c in counts {
+                            w.u32(*c);
+                        }
+                    }
+                }
                 w.u32(d.text_len as u32);
                 w.bytes(&d.text[..d.text_len]);
                 w
@@ -341,158 +380,26 @@ impl Msg {
                     2 => PartOutcome::Panicked,
                     _ => PartOutcome::Invalid,
                 };
-                let value = r.f64()?;
+                let reply = match r.u32()? {
+                    0 => Reply::Value(r.f64()?),
+                    1 => {
+                        let mut counts = [0u32; COUNTS];
+                        for c in &mut counts {
+                            *c = r.u32()?;
+                        }
+                        Reply::Counts(counts)
+                    }
+                    _ => return None,
+                };
                 let n = (r.u32()? as usize).min(MAX_TEXT);
                 let text = r.buf.get(r.at..r.at + n)?;
-                let mut done = Done::new(seq, outcome, value, "");
+                let mut done = Done::new(seq, outcome, 0.0, "");
+                done.reply = reply;
                 done.set_text(text);
                 Msg::Done(done)
             }
             _ => return None,
         })
-    }
-}
-
-/// Sends one message (and optionally one fd) on a socket with plain `sendmsg(2)`: no
-/// allocation, so the child may call it too. Never raises SIGPIPE. Returns the errno on
-/// failure (EAGAIN when `nonblocking` and the socket buffer is full).
-pub(super) fn send(
-    sock: RawFd,
-    msg: &Msg,
-    fd: Option<RawFd>,
-    nonblocking: bool,
-) -> Result<(), i32> {
-    let encoded = msg.encode();
-    let bytes = encoded.bytes();
-    let mut iov = libc::iovec {
-        iov_base: bytes.as_ptr() as *mut libc::c_void,
-        iov_len: bytes.len(),
-    };
-    // Room for one cmsghdr carrying one int, aligned for cmsghdr.
-    let mut control = [0u64; 4];
-    // SAFETY: an all-zero msghdr is valid (no name, no iov, no control).
-    let mut header: libc::msghdr = unsafe { std::mem::zeroed() };
-    header.msg_iov = &mut iov;
-    header.msg_iovlen = 1;
-    if let Some(fd) = fd {
-        // SAFETY: CMSG_SPACE/CMSG_LEN are pure arithmetic on a small constant.
-        let (space, len) = unsafe {
-            (
-                libc::CMSG_SPACE(std::mem::size_of::<RawFd>() as u32) as usize,
-                libc::CMSG_LEN(std::mem::size_of::<RawFd>() as u32) as usize,
-            )
-        };
-        debug_assert!(space <= std::mem::size_of_val(&control));
-        header.msg_control = control.as_mut_ptr().cast();
-        header.msg_controllen = space;
-        // SAFETY: `header` points at `control`, which is large and aligned enough for one
-        // cmsghdr with an int payload (checked above), so CMSG_FIRSTHDR is non-null and the
-        // writes stay inside `control`.
-        unsafe {
-            let cmsg = libc::CMSG_FIRSTHDR(&header);
-            (*cmsg).cmsg_level = libc::SOL_SOCKET;
-            (*cmsg).cmsg_type = libc::SCM_RIGHTS;
-            (*cmsg).cmsg_len = len;
-            std::ptr::write_unaligned(libc::CMSG_DATA(cmsg).cast::<RawFd>(), fd);
-        }
-    }
-    let flags = libc::MSG_NOSIGNAL | if nonblocking { libc::MSG_DONTWAIT } else { 0 };
-    loop {
-        // SAFETY: `header` and everything it points to live on this frame for the call.
-        let r = unsafe { libc::sendmsg(sock, &header, flags) };
-        if r >= 0 {
-            return Ok(());
-        }
-        let errno = std::io::Error::last_os_error()
-            .raw_os_error()
-            .unwrap_or(libc::EIO);
-        if errno != libc::EINTR {
-            return Err(errno);
-        }
-    }
-}
-
-/// What `recv` got.
-// Returned by value once per message: boxing the large variant would only add an allocation.
-#[allow(clippy::large_enum_variant)]
-#[derive(Debug)]
-pub(super) enum Received {
-    /// A message, and the fd that came with it (now owned by the caller).
-    Msg(Msg, Option<RawFd>),
-    /// The peer closed its end.
-    Eof,
-    /// Nothing to read (non-blocking only).
-    Empty,
-    /// A packet that is not a valid message (its fd, if any, was closed).
-    Garbage,
-    /// A socket error.
-    Error,
-}
-
-/// Receives one message with plain `recvmsg(2)` (no allocation). Received fds are
-/// close-on-exec.
-pub(super) fn recv(sock: RawFd, nonblocking: bool) -> Received {
-    let mut buf = [0u8; MSG];
-    let mut iov = libc::iovec {
-        iov_base: buf.as_mut_ptr().cast(),
-        iov_len: buf.len(),
-    };
-    let mut control = [0u64; 4];
-    // SAFETY: an all-zero msghdr is valid.
-    let mut header: libc::msghdr = unsafe { std::mem::zeroed() };
-    header.msg_iov = &mut iov;
-    header.msg_iovlen = 1;
-    header.msg_control = control.as_mut_ptr().cast();
-    header.msg_controllen = std::mem::size_of_val(&control);
-    let flags = libc::MSG_CMSG_CLOEXEC | if nonblocking { libc::MSG_DONTWAIT } else { 0 };
-    let n = loop {
-        // SAFETY: `header` points to buffers on this frame, valid for the call.
-        let r = unsafe { libc::recvmsg(sock, &mut header, flags) };
-        if r >= 0 {
-            break r as usize;
-        }
-        match std::io::Error::last_os_error()
-            .raw_os_error()
-            .unwrap_or(libc::EIO)
-        {
-            libc::EINTR => continue,
-            libc::EAGAIN => return Received::Empty,
-            _ => return Received::Error,
-        }
-    };
-    if n == 0 {
-        return Received::Eof;
-    }
-    let mut fd = None;
-    // SAFETY: recvmsg filled `control` and set msg_controllen; the CMSG macros walk only
-    // within it, and a SCM_RIGHTS payload holds whole ints.
-    unsafe {
-        let mut cmsg = libc::CMSG_FIRSTHDR(&header);
-        while !cmsg.is_null() {
-            if (*cmsg).cmsg_level == libc::SOL_SOCKET && (*cmsg).cmsg_type == libc::SCM_RIGHTS {
-                let data = libc::CMSG_DATA(cmsg).cast::<RawFd>();
-                let count = ((*cmsg).cmsg_len - libc::CMSG_LEN(0) as usize) / 4;
-                for i in 0..count {
-                    let got = std::ptr::read_unaligned(data.add(i));
-                    if fd.is_none() {
-                        fd = Some(got);
-                    } else {
-                        libc::close(got);
-                    }
-                }
-            }
-            cmsg = libc::CMSG_NXTHDR(&header, cmsg);
-        }
-    }
-    match Msg::decode(&buf[..n]) {
-        Some(msg) => Received::Msg(msg, fd),
-        None => {
-            if let Some(fd) = fd {
-                // SAFETY: the fd arrived with this packet and nothing else owns it.
-                unsafe { libc::close(fd) };
-            }
-            Received::Garbage
-        }
     }
 }
 
@@ -525,6 +432,10 @@ mod test {
             Msg::Map { id: 1, len: 99 },
             Msg::Unmap { id: 5 },
             Msg::Done(Done::new(9, PartOutcome::Panicked, 2.5, "boom")),
+            Msg::Done(Done::ok(
+                10,
+                Reply::Counts(std::array::from_fn(|i| (i as u32) << 24 | 7)),
+            )),
         ] {
             assert_eq!(Msg::decode(msg.encode().bytes()), Some(msg));
         }
@@ -551,37 +462,5 @@ mod test {
         let done = Done::new(1, PartOutcome::Invalid, 0.0, &text);
         assert_eq!(done.text().len(), MAX_TEXT);
         assert!(text.starts_with(done.text()));
-    }
-
-    #[test]
-    fn fds_travel_with_messages() {
-        use nix::sys::socket::{socketpair, AddressFamily, SockFlag, SockType};
-        use std::os::fd::AsRawFd;
-        let (a, b) = socketpair(
-            AddressFamily::Unix,
-            SockType::SeqPacket,
-            None,
-            SockFlag::SOCK_CLOEXEC,
-        )
-        .unwrap();
-        let file = std::fs::File::open("/proc/self/stat").unwrap();
-        send(
-            a.as_raw_fd(),
-            &Msg::Map { id: 3, len: 8 },
-            Some(file.as_raw_fd()),
-            false,
-        )
-        .unwrap();
-        match recv(b.as_raw_fd(), true) {
-            Received::Msg(Msg::Map { id: 3, len: 8 }, Some(fd)) => {
-                assert_ne!(fd, file.as_raw_fd());
-                // SAFETY (test): the fd was just received and is ours to close.
-                unsafe { libc::close(fd) };
-            }
-            other => panic!("{other:?}"),
-        }
-        assert!(matches!(recv(b.as_raw_fd(), true), Received::Empty));
-        drop(a);
-        assert!(matches!(recv(b.as_raw_fd(), true), Received::Eof));
     }
 }

@@ -11,13 +11,13 @@ use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::Instant;
 
-use crate::kernels::{merge_sorted_runs, Ctx};
 use crate::shm::Segment;
 
 use super::child::MAX_MAPPED;
 use super::fork::Child;
-use super::kernels::{Finish, PView};
-use super::protocol::{self, Done, Loc, Msg, PartOutcome, PartSpec};
+use super::kernels::Finish;
+use super::protocol::{Done, Loc, Msg, PartOutcome, PartSpec};
+use super::socket;
 
 /// A child and what it is doing.
 #[derive(Debug)]
@@ -196,7 +196,7 @@ impl State {
     fn flush_unmaps(&mut self, slot: usize) {
         let slot = &mut self.slots[slot];
         for id in std::mem::take(&mut slot.unmap) {
-            let _ = protocol::send(slot.child.sock.as_raw_fd(), &Msg::Unmap { id }, None, true);
+            let _ = socket::send(slot.child.sock.as_raw_fd(), &Msg::Unmap { id }, None, true);
             slot.mapped.retain(|&m| m != id);
         }
     }
@@ -232,7 +232,11 @@ impl State {
         };
         task.running -= 1;
         match done.outcome {
-            PartOutcome::Ok => task.sum += done.value,
+            PartOutcome::Ok => {
+                if let Err(why) = task.finish.add(&done.reply, &mut task.sum) {
+                    self.fail(id, Failure::Invalid(why.to_owned()));
+                }
+            }
             PartOutcome::Cancelled => {}
             PartOutcome::Panicked => self.fail(id, Failure::Panicked(done.text().to_owned())),
             PartOutcome::Invalid => self.fail(id, Failure::Invalid(done.text().to_owned())),
@@ -342,7 +346,7 @@ fn send_part(
             };
             if let Some(pos) = slot.mapped.iter().position(|&m| !needed(m)) {
                 let old = slot.mapped.remove(pos);
-                ok &= protocol::send(sock, &Msg::Unmap { id: old }, None, true).is_ok();
+                ok &= socket::send(sock, &Msg::Unmap { id: old }, None, true).is_ok();
             }
         }
         let map = Msg::Map {
@@ -350,13 +354,13 @@ fn send_part(
             len: segment.len() as u64,
         };
         let sent = segment
-            .with_fd(|fd| protocol::send(sock, &map, Some(fd), true))
+            .with_fd(|fd| socket::send(sock, &map, Some(fd), true))
             .ok_or("the SharedMemory was closed")?;
         ok &= sent.is_ok();
         slot.mapped.push(id);
     }
     slot.child.control.cancel().store(false, Ordering::Relaxed);
-    ok &= protocol::send(sock, &Msg::Run { seq, part: *part }, None, true).is_ok();
+    ok &= socket::send(sock, &Msg::Run { seq, part: *part }, None, true).is_ok();
     if !ok {
         slot.child.kill();
     }
@@ -364,7 +368,7 @@ fn send_part(
 }
 
 /// Turns an ended task into its completion, running the parent's last step (the merge of a
-/// sort) when every part succeeded. Called without the lock held.
+/// sort, a histogram's totals) when every part succeeded. Called without the lock held.
 pub(super) fn complete(id: u32, task: Task) -> Completion {
     let mut c = Completion {
         id,
@@ -392,23 +396,9 @@ pub(super) fn complete(id: u32, task: Task) -> Completion {
         }
         (None, false) => {
             c.value = task.sum;
-            if let Finish::Merge { data, starts } = &task.finish {
-                merge(data, starts);
-            }
+            task.finish.run();
         }
     }
     c.run_ms = task.submitted.elapsed().as_secs_f64() * 1e3;
     c
-}
-
-fn merge(data: &PView, starts: &[usize]) {
-    let view = crate::kernels::RawView::from_raw(data.addr as *mut u8, data.len, data.kind);
-    let Ok(slice) = view.typed::<f64>("data") else {
-        return;
-    };
-    let never = std::sync::atomic::AtomicBool::new(false);
-    // SAFETY: `data` lies in a SharedMemory segment the task holds (`Task::segments`) and the
-    // facade keeps pinned until the task settles; every child that wrote it has reported, so
-    // nobody else touches it now.
-    let _ = merge_sorted_runs(unsafe { slice.as_mut() }, starts, &Ctx::serial(&never));
 }

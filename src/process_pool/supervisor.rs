@@ -10,7 +10,8 @@
 use std::os::fd::AsRawFd;
 use std::sync::atomic::Ordering;
 
-use super::protocol::{self, Msg, Received};
+use super::protocol::Msg;
+use super::socket::{self, Received};
 use super::state;
 use super::Shared;
 
@@ -99,7 +100,7 @@ fn pollfd(fd: i32) -> libc::pollfd {
 fn read_results(state: &mut state::State, slot: usize) {
     loop {
         let sock = state.slots[slot].child.sock.as_raw_fd();
-        match protocol::recv(sock, true) {
+        match socket::recv(sock, true) {
             Received::Msg(Msg::Done(done), fd) => {
                 close_stray(fd);
                 state.on_done(slot, done);

@@ -62,7 +62,6 @@ module.exports = {
     };
     return {
       workers,
-      // matmul and histogram do not run in worker processes yet (see docs/fork.md).
       kernels: ProcessPool.kernels,
       run,
       noop: () => pool.run('noop'),
