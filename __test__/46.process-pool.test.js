@@ -378,17 +378,25 @@ describe('ProcessPool: bad input', () => {
   });
 });
 
+/** Polls `check` until it holds or `ms` have passed; returns its last result. */
+async function eventually(check, ms = 2000) {
+  const end = Date.now() + ms;
+  while (!check() && Date.now() < end) await new Promise((r) => setTimeout(r, 5));
+  return check();
+}
+
 describe('ProcessPool: SharedMemory lifetime in the children', () => {
   test('a SharedMemory in use cannot be closed; once closed, the children unmap it', async () => {
     const before = new SharedMemory(4096); // exists at fork time
     const pool = new ProcessPool({ processes: 2 });
-    // Both children idle: two tasks at once go one to each, and each child has handled every
-    // message sent to it before (its start-up included) by the time its task is done.
     const both = () => Promise.all([pool.run('spin', { micros: 1000 }), pool.run('spin', { micros: 1000 })]);
+    // A child handles its messages in order, but one that was sent no task may not have been
+    // scheduled yet (two tasks need not go one to each child: the first may be done before
+    // the second is submitted), so the checks that something is gone poll.
+    const unmapped = (inode) => eventually(() => pool.pids.every((pid) => !mappedMemfds(pid).has(inode)));
     try {
       await both();
-      const beforeInode = fs.fstatSync(before.fd).ino;
-      for (const pid of pool.pids) expect(mappedMemfds(pid).has(beforeInode)).toBe(false);
+      expect(await unmapped(fs.fstatSync(before.fd).ino)).toBe(true);
 
       const shm = new SharedMemory(64 * 64 * 4);
       const inode = fs.fstatSync(shm.fd).ino;
@@ -399,7 +407,7 @@ describe('ProcessPool: SharedMemory lifetime in the children', () => {
       expect(pool.pids.every((pid) => mappedMemfds(pid).has(inode))).toBe(true);
       shm.close();
       await both();
-      for (const pid of pool.pids) expect(mappedMemfds(pid).has(inode)).toBe(false);
+      expect(await unmapped(inode)).toBe(true);
     } finally {
       await pool.destroy();
       before.close();
