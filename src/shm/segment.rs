@@ -153,6 +153,9 @@ impl Segment {
     }
 
     fn map(fd: OwnedFd, len: usize) -> Result<Arc<Self>, SegmentError> {
+        // Mapped and registered under the registry lock: a child forked meanwhile (with the
+        // lock held, see `live_mappings`) must not inherit a mapping missing from its list.
+        let mut registry = lock_registry();
         // SAFETY: a fresh shared mapping of `len` bytes of a file that is `len` bytes long and
         // sealed against shrinking; the kernel picks the address.
         let base = unsafe {
@@ -180,7 +183,7 @@ impl Segment {
             base: base.as_ptr() as usize,
             len,
         };
-        lock_registry().insert(segment.id, (Arc::downgrade(&segment), mapped));
+        registry.insert(segment.id, (Arc::downgrade(&segment), mapped));
         Ok(segment)
     }
 
@@ -237,11 +240,14 @@ impl Segment {
 
 impl Drop for Segment {
     fn drop(&mut self) {
-        lock_registry().remove(&self.id);
+        // Unregistered and unmapped under the lock, for the same reason as in `map`.
+        let mut registry = lock_registry();
+        registry.remove(&self.id);
         // SAFETY: `base`/`len` are exactly the mapping made in `map`, and this is the last
         // reference to it: JavaScript's ArrayBuffer holds one until V8 finalises it, and every
         // native user holds one while it works.
         unsafe { libc::munmap(self.base.as_ptr().cast(), self.len) };
+        drop(registry);
     }
 }
 
