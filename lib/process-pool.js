@@ -12,7 +12,7 @@ const os = require('node:os');
 const errors = require('./errors');
 const { loadNative } = require('./native');
 const { specs, internalSpecs } = require('./kernels');
-const { validateObject, validateInteger, validateAbortSignal, overlaps } = require('./validate');
+const { validateObject, validateInteger, validateRun, overlaps } = require('./validate');
 const { sharedMemoryOf, pinViews, unpinAll, releaseListeners, kId } = require('./shared-memory');
 // One test hook symbol for both pools (lib/internal/testing.js).
 const { kInternalRun } = require('./thread-pool');
@@ -111,9 +111,7 @@ class ProcessPool {
     let signal;
     let prepared;
     try {
-      if (options !== undefined) signal = validateAbortSignal(validateObject(options, 'options').signal, 'options.signal');
-      if (this.#destroyed) throw errors.poolDestroyed();
-      prepared = spec.prepare(input);
+      ({ signal, prepared } = validateRun(spec, input, options, this.#destroyed));
       checkViews(prepared.views);
     } catch (err) {
       return Promise.reject(err);

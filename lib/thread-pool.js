@@ -13,7 +13,7 @@ const errors = require('./errors');
 const { loadNative } = require('./native');
 const { specs, internalSpecs, kernelNames } = require('./kernels');
 const { PoolStats } = require('./pool-stats');
-const { validateObject, validateInteger, validateAbortSignal, isShareable, overlaps } = require('./validate');
+const { validateObject, validateInteger, validateRun, isShareable, overlaps } = require('./validate');
 const { pinViews, unpinAll } = require('./shared-memory');
 
 const OUTCOME_OK = 0;
@@ -102,9 +102,7 @@ class ThreadPool {
     let signal;
     let prepared;
     try {
-      if (options !== undefined) signal = validateAbortSignal(validateObject(options, 'options').signal, 'options.signal');
-      if (this.#destroyed) throw errors.poolDestroyed();
-      prepared = spec.prepare(input);
+      ({ signal, prepared } = validateRun(spec, input, options, this.#destroyed));
       checkOverlaps(prepared.views);
     } catch (err) {
       return Promise.reject(err);

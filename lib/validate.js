@@ -7,7 +7,7 @@
  */
 
 const { types } = require('node:util');
-const { invalidArgType, invalidArgValue, outOfRange } = require('./errors');
+const { invalidArgType, invalidArgValue, outOfRange, poolDestroyed } = require('./errors');
 
 /** Buffers native code may work on in place (SharedMemory registers its buffers here). */
 const inPlaceBuffers = new WeakSet();
@@ -122,8 +122,25 @@ function validateAbortSignal(signal, name) {
   return /** @type {AbortSignal} */ (signal);
 }
 
+/**
+ * What every pool's `run()` checks before anything is queued, in this order: `options` (an
+ * object whose `signal` is an AbortSignal), that the pool is not destroyed, and the kernel's
+ * input (`spec.prepare`). Throws the error the returned promise must reject with.
+ * @param {{ prepare: (input: any) => any }} spec
+ * @param {unknown} input
+ * @param {unknown} options
+ * @param {boolean} destroyed
+ * @returns {{ signal: AbortSignal | undefined, prepared: any }}
+ */
+function validateRun(spec, input, options, destroyed) {
+  const signal = options === undefined ? undefined : validateAbortSignal(validateObject(options, 'options').signal, 'options.signal');
+  if (destroyed) throw poolDestroyed();
+  return { signal, prepared: spec.prepare(input) };
+}
+
 module.exports = {
   inPlaceBuffers,
+  validateRun,
   validateObject,
   validateInteger,
   validateFinite,
