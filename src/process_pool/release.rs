@@ -20,6 +20,9 @@
 
 /// glibc's chunk flag for an allocation that has a mapping of its own.
 const IS_MMAPPED: u64 = 0x2;
+/// glibc's heaps for arenas other than the main one are aligned to their largest size
+/// (`HEAP_MAX_SIZE`, 64 MiB on 64-bit systems).
+const ARENA_HEAP_ALIGN: usize = 64 << 20;
 /// The three flag bits of a chunk's size word.
 const FLAG_BITS: u64 = 0x7;
 /// At most this many mappings are dropped per pass over `/proc/self/maps`.
@@ -68,6 +71,10 @@ pub(super) unsafe fn drop_inherited_allocations() -> usize {
                         n += 1;
                         at += len;
                     }
+                    // A heap of one of malloc's other arenas (its `heap_info` starts on this
+                    // alignment): all of it belongs to that arena, and walking its pages one by
+                    // one would cost milliseconds in a parent with busy threads.
+                    None if at.is_multiple_of(ARENA_HEAP_ALIGN) => at = m.end,
                     None => at += page,
                 }
             }
