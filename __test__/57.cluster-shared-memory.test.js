@@ -204,3 +204,13 @@ describe('bad input is refused before anything is forked', () => {
     expect(Object.keys(cluster.workers)).toEqual([]);
   });
 });
+
+test('examples/shared-counter.js: worker processes reach the exact total and everything exits', async () => {
+  const { execFile } = require('node:child_process');
+  const path = require('node:path');
+  const example = path.join(__dirname, '..', 'examples', 'shared-counter.js');
+  const stdout = await new Promise((resolve, reject) => {
+    execFile(process.execPath, [example, '--workers', '2', '--count', '50000'], { timeout: 30000 }, (err, out) => (err ? reject(err) : resolve(out)));
+  });
+  expect(stdout).toMatch(/^2 processes added 100000 \(expected 100000\) in \d+ ms$/m);
+});
