@@ -13,6 +13,7 @@ use crate::shm::segment;
 
 use super::child::{self, Setup};
 use super::protocol::PartSpec;
+use super::release;
 
 /// One page shared between the parent and one child; the parent raises the child's cancel
 /// flag there and the child's kernel polls it (at least every ~1 ms of work).
@@ -121,6 +122,7 @@ pub(super) enum Kind<'a> {
 /// `child.rs`. Returns `(syscall, errno)` on failure, with nothing left behind.
 pub(super) fn spawn(kind: Kind<'_>) -> Result<Child, (&'static str, Errno)> {
     child::install_panic_hook();
+    release::check_allocator();
     let (sock, theirs) = socketpair(
         AddressFamily::Unix,
         SockType::SeqPacket,

@@ -7,16 +7,48 @@
 //! each) that is memory a worker would pin for its whole life, and several times over with
 //! several workers. So a persistent child unmaps them before it serves its first part.
 //!
-//! Only what is positively recognised is dropped: an anonymous private mapping (`rw-p`, no
-//! name) whose bytes are tiled exactly by glibc "mmapped chunks" — each one starting with a
-//! zero `prev_size` word and a `size` word equal to its page-multiple length with only the
-//! `IS_MMAPPED` flag set (`sysmalloc_mmap` in glibc's malloc.c). Nothing else (thread stacks,
-//! malloc arenas, V8's reservations, the brk heap) is touched. A persistent child reads no such
-//! allocation of the parent's: its parts arrive on its socket, its views lie in SharedMemory
-//! segments it maps itself, and what it allocates after the fork comes from its own arena.
+//! Only glibc's malloc is recognised (the parent checks the layout of one large allocation
+//! before its first fork; another allocator, preloaded say, turns this off), and only what is positively recognised is
+//! dropped: in an anonymous private mapping (`rw-p`, no name) that is not the child's own stack
+//! or thread block, a resident page that starts a glibc "mmapped chunk" — a zero `prev_size`
+//! word, then a `size` word that is a page-multiple length with only the `IS_MMAPPED` flag set
+//! (`sysmalloc_mmap` in glibc's malloc.c) — and the chunk's length from there. Heaps of malloc's
+//! other arenas (64 MiB aligned) are skipped whole; the brk heap, thread stacks and file
+//! mappings are never looked at. A persistent child reads no large allocation of the parent's:
+//! its parts arrive on its socket, its views lie in SharedMemory segments it maps itself, and
+//! what it allocates after the fork comes from its own arena.
 //!
 //! Runs in the child right after the fork: raw system calls and stack buffers only (no
 //! allocation, no lock), as `docs/fork.md` requires.
+
+use std::sync::atomic::{AtomicU8, Ordering};
+
+/// Whether `malloc` is glibc's (0: not asked yet, 1: yes, 2: no): the scan recognises glibc's
+/// chunk headers only, so with another allocator it does nothing.
+static GLIBC_MALLOC: AtomicU8 = AtomicU8::new(0);
+
+/// Finds out, in the parent before the first fork, whether `malloc` lays out a large
+/// allocation as glibc does: a 40 MiB block must start 16 bytes into a page, behind an
+/// "mmapped chunk" header of the right length.
+pub(super) fn check_allocator() {
+    if GLIBC_MALLOC.load(Ordering::Relaxed) != 0 {
+        return;
+    }
+    let page = page_size();
+    let len = 40 << 20;
+    // SAFETY: malloc of a plain size; freed below. Never touched, so never made resident.
+    let ptr = unsafe { libc::malloc(len) } as usize;
+    let glibc = ptr != 0 && ptr % page == 16 && {
+        let header = ptr - 16;
+        let end = header + (len + 32).div_ceil(page) * page;
+        // SAFETY: `header` is in the same page as the block `malloc` just returned, so it is
+        // mapped; the check reads only the two words there.
+        unsafe { mmapped_chunk_at(header, end, page) }.is_some_and(|n| n >= len + 16)
+    };
+    // SAFETY: allocated above (free of null does nothing).
+    unsafe { libc::free(ptr as *mut libc::c_void) };
+    GLIBC_MALLOC.store(if glibc { 1 } else { 2 }, Ordering::Relaxed);
+}
 
 /// glibc's chunk flag for an allocation that has a mapping of its own.
 const IS_MMAPPED: u64 = 0x2;
@@ -38,6 +70,9 @@ const MAX_PASSES: usize = 8;
 /// Only in a persistent child (single-threaded, right after `fork`), before anything could use
 /// an allocation inherited from the parent that is 128 KiB or larger.
 pub(super) unsafe fn drop_inherited_allocations() -> usize {
+    if GLIBC_MALLOC.load(Ordering::Relaxed) != 1 {
+        return 0;
+    }
     let page = page_size();
     // This thread's stack and its thread control block (which glibc keeps in the stack
     // mapping of threads it created) are never scanned.
