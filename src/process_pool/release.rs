@@ -420,6 +420,12 @@ mod tests {
     }
 
     #[test]
+    fn glibc_malloc_is_recognised() {
+        check_allocator();
+        assert_eq!(GLIBC_MALLOC.load(Ordering::Relaxed), 1);
+    }
+
+    #[test]
     fn recognises_a_real_glibc_allocation() {
         // Larger than glibc's largest dynamic mmap threshold (32 MiB): always its own mapping.
         let len = 40 << 20;
