@@ -5,24 +5,16 @@
 // Modelled on Node's test-cluster-message, -send-deadlock, -advanced-serialization.
 const { types } = require('node:util');
 const { cluster } = require('..');
-const { WORKER, trackedFork, once, waitFor, shutdownAndCheck } = require('./helpers/cluster');
+const { useCluster, once, waitFor } = require('./helpers/cluster');
 
-const { pids, fork } = trackedFork(cluster);
+const { fork } = useCluster(cluster, { serialization: 'advanced', restart: false });
 const reply = async (w, msg) => {
   const got = once(w, 'message');
   w.send(msg);
   return (await got)[0];
 };
 
-beforeEach(() => {
-  cluster.removeAllListeners();
-  cluster.setupPrimary({ exec: WORKER, execArgv: [], args: [], env: {}, serialization: 'advanced', restart: false });
-});
 
-afterEach(async () => {
-  cluster.removeAllListeners();
-  await shutdownAndCheck(cluster, pids.splice(0));
-});
 
 test('messages go both ways and reach both the worker and the cluster listeners', async () => {
   const w = fork();

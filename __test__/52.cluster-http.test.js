@@ -5,19 +5,11 @@
 // -net-listen, -eaddrinuse, -bind-twice.
 const net = require('node:net');
 const { cluster } = require('..');
-const { WORKER, trackedFork, once, waitFor, get, shutdownAndCheck } = require('./helpers/cluster');
+const { useCluster, once, waitFor, get } = require('./helpers/cluster');
 
-const { pids, fork } = trackedFork(cluster);
+const { fork } = useCluster(cluster, { restart: false });
 
-beforeEach(() => {
-  cluster.removeAllListeners();
-  cluster.setupPrimary({ exec: WORKER, execArgv: [], args: [], env: {}, restart: false });
-});
 
-afterEach(async () => {
-  cluster.removeAllListeners();
-  await shutdownAndCheck(cluster, pids.splice(0));
-});
 
 /** Forks `n` HTTP workers; resolves with them and the port they all listen on. */
 async function httpWorkers(n, env = {}) {

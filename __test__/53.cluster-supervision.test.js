@@ -4,20 +4,11 @@
 // limit, shutdown of a worker that ignores SIGTERM. Modelled on Node's
 // test-cluster-worker-kill, -worker-disconnect, -worker-exit, -disconnect-suicide-race.
 const { cluster } = require('..');
-const { WORKER, trackedFork, once, waitFor, isDead, shutdownAndCheck } = require('./helpers/cluster');
+const { useCluster, once, waitFor, isDead } = require('./helpers/cluster');
 
-const { pids, fork } = trackedFork(cluster);
+const { fork } = useCluster(cluster, { restart: {}, shutdownTimeoutMs: 10000 });
 
-beforeEach(() => {
-  cluster.removeAllListeners();
-  cluster.setupPrimary({ exec: WORKER, execArgv: [], args: [], env: {}, restart: {}, shutdownTimeoutMs: 10000 });
-  cluster.on('fork', (w) => pids.push(w.process.pid));
-});
 
-afterEach(async () => {
-  cluster.removeAllListeners();
-  await shutdownAndCheck(cluster, pids.splice(0));
-});
 
 test('kill(): signal exit, exitedAfterDisconnect false, disconnect before exit, no restart', async () => {
   const w = fork();

@@ -5,20 +5,11 @@
 const http = require('node:http');
 const autocannon = require('autocannon');
 const { cluster } = require('..');
-const { WORKER, once, shutdownAndCheck } = require('./helpers/cluster');
+const { useCluster, once } = require('./helpers/cluster');
 
-const pids = [];
+useCluster(cluster, { restart: {}, shutdownTimeoutMs: 10000 });
 
-beforeEach(() => {
-  cluster.removeAllListeners();
-  cluster.setupPrimary({ exec: WORKER, execArgv: [], args: [], env: {}, restart: {}, shutdownTimeoutMs: 10000 });
-  cluster.on('fork', (w) => pids.push(w.process.pid));
-});
 
-afterEach(async () => {
-  cluster.removeAllListeners();
-  await shutdownAndCheck(cluster, pids.splice(0));
-});
 
 async function start(n) {
   let port;

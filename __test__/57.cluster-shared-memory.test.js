@@ -4,9 +4,9 @@
 // same bytes and futexes, a restarted worker gets the same memory, and bad options are refused
 // before anything is forked.
 const { cluster, SharedMemory } = require('..');
-const { WORKER, once, shutdownAndCheck } = require('./helpers/cluster');
+const { useCluster, once } = require('./helpers/cluster');
 
-const pids = [];
+useCluster(cluster, { shared: {}, restart: { maxRestarts: 3, windowMs: 60000, backoffMs: 10 } });
 const open = [];
 
 /** A SharedMemory closed after the test. */
@@ -31,15 +31,7 @@ function ask(w, msg, pick) {
   });
 }
 
-beforeEach(() => {
-  cluster.removeAllListeners();
-  cluster.setupPrimary({ exec: WORKER, execArgv: [], args: [], env: {}, shared: {}, restart: { maxRestarts: 3, windowMs: 60000, backoffMs: 10 } });
-  cluster.on('fork', (w) => pids.push(w.process.pid));
-});
-
-afterEach(async () => {
-  cluster.removeAllListeners();
-  await shutdownAndCheck(cluster, pids.splice(0));
+afterEach(() => {
   for (const s of open.splice(0)) s.close();
 });
 

@@ -104,4 +104,25 @@ function trackedFork(cluster) {
   return { pids, fork };
 }
 
-module.exports = { WORKER, trackedFork, once, waitFor, procState, isDead, childrenOf, fdCount, get, shutdownAndCheck };
+/**
+ * Jest hooks for a cluster suite: before each test the cluster's listeners go, `settings`
+ * (the fixture worker by default) are applied and every worker's pid is recorded; after it the
+ * cluster is shut down and each recorded process checked gone. Returns `{ pids, fork }`.
+ * @param {any} cluster
+ * @param {object} settings
+ */
+function useCluster(cluster, settings) {
+  const tracked = trackedFork(cluster);
+  beforeEach(() => {
+    cluster.removeAllListeners();
+    cluster.setupPrimary({ exec: WORKER, execArgv: [], args: [], env: {}, ...settings });
+    cluster.on('fork', (w) => tracked.pids.push(w.process.pid));
+  });
+  afterEach(async () => {
+    cluster.removeAllListeners();
+    await shutdownAndCheck(cluster, tracked.pids.splice(0));
+  });
+  return tracked;
+}
+
+module.exports = { WORKER, trackedFork, useCluster, once, waitFor, procState, isDead, childrenOf, fdCount, get, shutdownAndCheck };
