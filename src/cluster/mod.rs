@@ -25,6 +25,7 @@ use nix::fcntl::OFlag;
 
 use crate::napi_util::{call_global, check, throw, ErrorKind};
 use crate::pool::notifier::{start_for, HasNotifier, Notifier};
+use crate::shm::segment;
 use reap::{ExitEvent, Spawner};
 use spawn::{FdMove, Prepared, SpawnSpec, CONTROL_FD, INHERIT_FD_BASE, IPC_FD, MAX_INHERIT};
 
@@ -174,7 +175,7 @@ impl NativeCluster {
         for (n, &fd) in (INHERIT_FD_BASE..).zip(&inherit) {
             // Our own close-on-exec copy: the fd stays valid until the child has it, and a bad
             // fd fails here (EBADF) rather than in the child.
-            let copy = dup_cloexec(fd).map_err(|e| {
+            let copy = segment::dup_cloexec(fd).map_err(|e| {
                 fail(
                     &format!("fcntl {e:?}: {} (fd {fd})", e.desc()),
                     &format!("{e:?}"),
@@ -319,20 +320,6 @@ impl NativeCluster {
             env.remove_env_cleanup_hook(hook)?;
         }
         Ok(())
-    }
-}
-
-/// A close-on-exec duplicate of `fd` (any number: a bad one gives EBADF).
-fn dup_cloexec(fd: i32) -> Result<OwnedFd, nix::errno::Errno> {
-    // SAFETY: fcntl(F_DUPFD_CLOEXEC) reads no memory; on an fd that is not open it fails with
-    // EBADF. On success the new fd is ours alone, so OwnedFd may close it.
-    unsafe {
-        let copy = libc::fcntl(fd, libc::F_DUPFD_CLOEXEC, 0);
-        if copy < 0 {
-            Err(nix::errno::Errno::last())
-        } else {
-            Ok(<OwnedFd as std::os::fd::FromRawFd>::from_raw_fd(copy))
-        }
     }
 }
 

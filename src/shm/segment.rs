@@ -115,14 +115,7 @@ impl Segment {
     /// Maps an existing memfd (duplicated: the caller keeps its own fd). The fd must be open
     /// for reading and writing and sealed against shrinking, as every segment's memfd is.
     pub(crate) fn open(fd: RawFd) -> Result<Arc<Self>, SegmentError> {
-        // SAFETY: F_DUPFD_CLOEXEC on any integer is safe: it fails with EBADF when the fd is
-        // not open.
-        let raw = unsafe { libc::fcntl(fd, libc::F_DUPFD_CLOEXEC, 3) };
-        if raw < 0 {
-            return Err(SegmentError::Sys("fcntl(F_DUPFD_CLOEXEC)", Errno::last()));
-        }
-        // SAFETY: the duplicate is a new fd that nothing else owns.
-        let fd = unsafe { OwnedFd::from_raw_fd(raw) };
+        let fd = dup_cloexec(fd).map_err(|e| SegmentError::Sys("fcntl(F_DUPFD_CLOEXEC)", e))?;
         // SAFETY: plain fcntl queries on an fd we own.
         let (flags, seals) = unsafe {
             (
@@ -249,6 +242,20 @@ impl Drop for Segment {
         unsafe { libc::munmap(self.base.as_ptr().cast(), self.len) };
         drop(registry);
     }
+}
+
+/// A close-on-exec duplicate of `fd` (above stdio), ours to own; an fd that is not open gives
+/// EBADF. Used for a memfd handed in from JavaScript (`fromFd`) and for the fds the cluster
+/// passes to a worker.
+pub(crate) fn dup_cloexec(fd: RawFd) -> Result<OwnedFd, Errno> {
+    // SAFETY: F_DUPFD_CLOEXEC on any integer is safe: it reads no memory and fails with EBADF
+    // when the fd is not open.
+    let raw = unsafe { libc::fcntl(fd, libc::F_DUPFD_CLOEXEC, 3) };
+    if raw < 0 {
+        return Err(Errno::last());
+    }
+    // SAFETY: the duplicate is a new fd that nothing else owns.
+    Ok(unsafe { OwnedFd::from_raw_fd(raw) })
 }
 
 /// Every live segment's mapping, with the registry locked: no segment can be mapped or
