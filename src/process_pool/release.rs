@@ -63,15 +63,14 @@ const MAX_DROPS: usize = 256;
 const MAX_PASSES: usize = 8;
 
 /// Unmaps the glibc mmapped chunks found in inherited anonymous mappings (a mapping the kernel
-/// merged from several allocations and other memory is scanned page by page). Returns the
-/// bytes unmapped.
+/// merged from several allocations and other memory is scanned page by page).
 ///
 /// # Safety
 /// Only in a persistent child (single-threaded, right after `fork`), before anything could use
 /// an allocation inherited from the parent that is 128 KiB or larger.
-pub(super) unsafe fn drop_inherited_allocations() -> usize {
+pub(super) unsafe fn drop_inherited_allocations() {
     if GLIBC_MALLOC.load(Ordering::Relaxed) != 1 {
-        return 0;
+        return;
     }
     let page = page_size();
     // This thread's stack and its thread control block (which glibc keeps in the stack
@@ -79,7 +78,6 @@ pub(super) unsafe fn drop_inherited_allocations() -> usize {
     let here = &page as *const usize as usize;
     // SAFETY: pthread_self has no preconditions; on glibc it is the thread's TCB address.
     let tcb = unsafe { libc::pthread_self() } as usize;
-    let mut total = 0;
     for _ in 0..MAX_PASSES {
         let mut drops = [(0usize, 0usize); MAX_DROPS];
         let mut n = 0;
@@ -118,15 +116,12 @@ pub(super) unsafe fn drop_inherited_allocations() -> usize {
         for &(start, len) in &drops[..n] {
             // SAFETY: a glibc mmapped chunk inherited from the parent; by this function's
             // contract nothing in this process uses it.
-            if unsafe { libc::munmap(start as *mut libc::c_void, len) } == 0 {
-                total += len;
-            }
+            unsafe { libc::munmap(start as *mut libc::c_void, len) };
         }
         if full || n == 0 {
             break;
         }
     }
-    total
 }
 
 /// Which pages of a mapping are in memory, asked of the kernel (`mincore`) a window at a time.
