@@ -266,4 +266,4 @@ function unpinAll(pinned) {
   for (const shm of pinned) shm[kUnpin]();
 }
 
-module.exports = { SharedMemory, isSharedMemory: (value) => isSharedMemory(value), sharedMemoryOf, pinViews, unpinAll, releaseListeners, kId };
+module.exports = { SharedMemory, isSharedMemory, sharedMemoryOf, pinViews, unpinAll, releaseListeners, kId };
