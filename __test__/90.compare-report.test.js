@@ -1,19 +1,20 @@
 'use strict';
 
-// The HTML report: rendered from a fixture and opened in a real headless Chromium (Debian's
-// package; .ci/run installs it). A missing browser fails this file: it is never skipped.
+// The HTML report: rendered from a fixture and opened in a real headless Chromium (from npm, see
+// helpers/chromium.js; CHROMIUM_PATH overrides it). A browser that fails to start fails this file:
+// it is never skipped. The page checks are proven able to fail on deliberately broken pages.
 
 const fs = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
 const { pathToFileURL } = require('node:url');
-const { chromium } = require('playwright-core');
 const { renderHtml } = require('../lib/compare/report/html');
+const { launchChromium } = require('./helpers/chromium');
 
-const CHROMIUM = process.env.CHROMIUM_PATH || '/usr/bin/chromium';
 const fixture = () => JSON.parse(fs.readFileSync(path.join(__dirname, 'fixtures', 'compare-report.json'), 'utf8'));
 const FAILED_ENGINE = 'native-simd <beta> & "co"';
 const FAILED_ERROR = 'worker crashed: <script>window.__pwned = 1</script> & "quoted" <b>not bold</b>';
+const CHARTS = ['time', 'scaling', 'dispatch'];
 
 const expectDocument = (html) => {
   expect(html.startsWith('<!doctype html>')).toBe(true);
@@ -22,58 +23,105 @@ const expectDocument = (html) => {
   expect(html).not.toMatch(/undefined|NaN|\[object Object\]/);
 };
 
+/**
+ * Writes `html` to `dir/name` and loads it in a context of its own, recording console errors,
+ * uncaught page errors and every request. Requests other than file: ones are aborted (still
+ * recorded), so a broken page cannot reach the network.
+ */
+async function openPage(browser, dir, name, html) {
+  const file = path.join(dir, name);
+  fs.writeFileSync(file, html);
+  const visit = { url: pathToFileURL(file).href, consoleErrors: [], pageErrors: [], requests: [] };
+  visit.context = await browser.newContext({ viewport: { width: 1100, height: 900 } });
+  await visit.context.route((url) => url.protocol !== 'file:', (route) => route.abort());
+  visit.page = await visit.context.newPage();
+  visit.page.on('console', (msg) => {
+    if (msg.type() === 'error') visit.consoleErrors.push(msg.text());
+  });
+  visit.page.on('pageerror', (err) => visit.pageErrors.push(err.message));
+  visit.page.on('request', (req) => visit.requests.push(req.url()));
+  await visit.page.goto(visit.url, { waitUntil: 'load' });
+  return visit;
+}
+
+/** What is wrong with a loaded report page, one string per fault; [] when nothing is. */
+async function pageProblems(visit) {
+  const problems = [];
+  for (const text of visit.consoleErrors) problems.push(`console error: ${text}`);
+  for (const text of visit.pageErrors) problems.push(`page error: ${text}`);
+  for (const url of visit.requests) if (url !== visit.url) problems.push(`request: ${url}`);
+  for (const name of CHARTS) {
+    const chart = visit.page.locator(`svg.chart[data-chart="${name}"]`);
+    const count = await chart.count();
+    if (count !== 1) {
+      problems.push(`${name} chart: ${count} on the page`);
+      continue;
+    }
+    const box = await chart.boundingBox();
+    if (!box || box.width <= 100 || box.height <= 100) problems.push(`${name} chart: not drawn at size (${JSON.stringify(box)})`);
+    if ((await chart.locator('.mark').count()) === 0) problems.push(`${name} chart: no marks`);
+  }
+  return problems;
+}
+
 describe('compare HTML report in headless Chromium', () => {
   let dir;
   let browser;
-  let context;
-  let page;
-  let fileUrl;
   let html;
-  const consoleErrors = [];
-  const pageErrors = [];
-  const requests = [];
+  let good;
+  let page;
 
   beforeAll(async () => {
     dir = fs.mkdtempSync(path.join(os.tmpdir(), 'native-parallel-report-'));
-    const file = path.join(dir, 'compare-report.html');
     html = renderHtml(fixture());
-    fs.writeFileSync(file, html);
-    fileUrl = pathToFileURL(file).href;
-    if (!fs.existsSync(CHROMIUM)) throw new Error(`Chromium not found at ${CHROMIUM}: install it (apt-get install chromium) or set CHROMIUM_PATH`);
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-    });
-    context = await browser.newContext({ viewport: { width: 1100, height: 900 } });
-    page = await context.newPage();
-    page.on('console', (msg) => {
-      if (msg.type() === 'error') consoleErrors.push(msg.text());
-    });
-    page.on('pageerror', (err) => pageErrors.push(err.message));
-    page.on('request', (req) => requests.push(req.url()));
-    await page.goto(fileUrl, { waitUntil: 'load' });
+    browser = await launchChromium();
+    fs.writeFileSync(path.join(dir, 'extra.css'), 'body { margin: 0 }');
+    good = await openPage(browser, dir, 'compare-report.html', html);
+    page = good.page;
   });
 
   afterAll(async () => {
-    await context?.close();
+    await good?.context.close();
     await browser?.close();
     if (dir) fs.rmSync(dir, { recursive: true, force: true });
   });
 
-  test('loads with no errors and no request but the file itself', () => {
+  test('loads with no errors, no request but the file itself, and every chart drawn with marks', async () => {
     expectDocument(html);
-    expect(consoleErrors).toEqual([]);
-    expect(pageErrors).toEqual([]);
-    expect(requests).toEqual([fileUrl]);
+    expect(await pageProblems(good)).toEqual([]);
+    expect(good.requests).toEqual([good.url]);
   });
 
-  test.each(['time', 'scaling', 'dispatch'])('the %s chart is drawn, visible and has marks', async (name) => {
-    const chart = page.locator(`svg.chart[data-chart="${name}"]`);
-    await expect(chart.count()).resolves.toBe(1);
-    const box = await chart.boundingBox();
-    expect(box.width).toBeGreaterThan(100);
-    expect(box.height).toBeGreaterThan(100);
-    expect(await chart.locator('.mark').count()).toBeGreaterThan(0);
+  // Negative controls: each check above must fail on a page broken in its way, and only that check.
+  const scriptBeforeBodyEnd = (script) => (h) => h.replace('</body>', `<script>${script}</script></body>`);
+  test.each([
+    ['logs a console error', scriptBeforeBodyEnd('console.error("deliberate")'), ['console error: deliberate']],
+    ['throws', scriptBeforeBodyEnd('throw new Error("deliberate")'), ['page error: deliberate']],
+    ['loads a file beside it', (h) => h.replace('</head>', '<link rel="stylesheet" href="extra.css"></head>'), [expect.stringMatching(/^request: file:.*\/extra\.css$/)]],
+    ['draws no marks', (h) => h.replace(/class="mark\b/g, 'class="unmarked'), CHARTS.map((name) => `${name} chart: no marks`)],
+    ['hides its charts', (h) => h.replace('</head>', '<style>svg.chart { display: none }</style></head>'), CHARTS.map((name) => `${name} chart: not drawn at size (null)`)],
+    ['draws no charts', (h) => h.replace(/<svg class="chart"/g, '<svg class="plot"'), CHARTS.map((name) => `${name} chart: 0 on the page`)],
+  ])('the checks catch a page that %s', async (what, breakPage, expected) => {
+    const name = `broken-${what.replace(/\W+/g, '-')}.html`;
+    const broken = breakPage(html);
+    expect(broken).not.toBe(html);
+    const visit = await openPage(browser, dir, name, broken);
+    try {
+      expect(await pageProblems(visit)).toEqual(expected);
+    } finally {
+      await visit.context.close();
+    }
+  });
+
+  test('the checks catch a network request, which never leaves the machine', async () => {
+    const broken = html.replace('</head>', '<link rel="stylesheet" href="http://127.0.0.1:9/remote.css"></head>');
+    const visit = await openPage(browser, dir, 'broken-remote.html', broken);
+    try {
+      expect(await pageProblems(visit)).toContain('request: http://127.0.0.1:9/remote.css');
+      expect(visit.requests).toEqual([visit.url, 'http://127.0.0.1:9/remote.css']);
+    } finally {
+      await visit.context.close();
+    }
   });
 
   test('marks: one per ok engine per workload, scaling points and lines, dispatch buckets', async () => {
@@ -116,7 +164,7 @@ describe('compare HTML report in headless Chromium', () => {
     const bytes = fs.readFileSync(png);
     expect(bytes.length).toBeGreaterThan(10000);
     expect(bytes.subarray(1, 4).toString()).toBe('PNG');
-    fs.copyFileSync(png, path.join(os.tmpdir(), 'compare-report.png'));
+    if (process.env.REPORT_SCREENSHOT) fs.copyFileSync(png, process.env.REPORT_SCREENSHOT); // to look at it
   });
 });
 
