@@ -42,6 +42,10 @@ echo "== 1. prebuilt binary, no Rust toolchain"
 new_project "$work/prebuilt"
 clean_path=$(echo "$PATH" | tr ':' '\n' | grep -v -e '\.cargo' -e 'rustup' | paste -sd:)
 (cd "$work/prebuilt" && PATH=$clean_path CARGO=/nonexistent npm install --no-audit --no-fund "$work/$tarball" && PATH=$clean_path node -e "$smoke")
+# Test-only tools (the npm Chromium, playwright) are devDependencies: a user never gets them.
+for dev in @sparticuz/chromium playwright-core; do
+  if [ -e "$work/prebuilt/node_modules/$dev" ]; then echo "FAIL: installing the tarball brought $dev" >&2; exit 1; fi
+done
 
 echo "== 2. no prebuilt binary: builds from source"
 mkdir -p "$work/unpacked" && tar -xzf "$work/$tarball" -C "$work/unpacked"
