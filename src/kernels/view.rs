@@ -1,10 +1,34 @@
-//! Typed-array views handed from JavaScript to native kernels.
+//! Typed-array views handed from JavaScript (or from a parent process) to native kernels.
 //!
-//! A [`RawView`] is read with `napi_get_typedarray_info` on the JS thread. It is only a
-//! pointer and a length: the JavaScript facade (`lib/thread-pool.js`) keeps the backing
-//! `SharedArrayBuffer` (or `SharedMemory`) alive until the task settles, and never hands
-//! native code a view over a plain `ArrayBuffer` (those are copied into shared memory first),
-//! so the memory cannot be detached or freed while a kernel holds it.
+//! A [`RawView`] is an address, a length and an element type, like a raw pointer; a kernel
+//! turns it into `&[T]` / `&mut [T]` ([`SharedSlice::as_slice`], [`SharedSlice::as_mut`]) and
+//! works on the memory in place. That memory is shared: JavaScript on any thread, and other
+//! processes for a `SharedMemory`, can reach it while a kernel runs. Rust's references forbid
+//! that: while a `&[T]` lives nobody may write its bytes, and while a `&mut [T]` lives nobody
+//! else may read or write them. A write from another thread or process meanwhile is a data
+//! race, which is undefined behaviour in Rust's model, not an unspecified value: the compiler
+//! may assume the bytes do not change under a reference.
+//!
+//! # The view contract
+//!
+//! Every `RawView` is made under this contract, for its `len * kind.size()` bytes, from the
+//! moment it is made until the task that uses it is reported (the last slice made from it is
+//! gone). The `// SAFETY:` lines that make slices cite these numbers.
+//!
+//! 1. **Live.** The bytes stay mapped, readable and writable: not freed, unmapped, detached or
+//!    shrunk. Kept by the facade (`lib/thread-pool.js`, `lib/process-pool.js`): views go to
+//!    native code only over a `SharedArrayBuffer` or a `SharedMemory` (a plain `ArrayBuffer`
+//!    is copied into a `SharedArrayBuffer` and back; a ProcessPool child reads its own
+//!    copy-on-write snapshot), each view stays referenced and each `SharedMemory` pinned
+//!    (`close()` refuses) until the task settles, and memfds are sealed against shrinking.
+//! 2. **No writer outside the task.** Nothing outside the task writes the bytes: no
+//!    JavaScript on any thread, no other task, no other process. Kept by the user; nothing
+//!    here can check it (`docs/unsafe.md` says what breaking it does).
+//! 3. **An output is the task's alone.** Nothing outside the task reads the bytes of a view
+//!    the task writes. Kept by the user, as 2.
+//! 4. **No aliasing inside the task.** An output shares no byte with another view of the same
+//!    task. Kept by the facade (it refuses overlapping views) and again by each kernel's
+//!    `prepare` (`ensure_disjoint`), before any slice is made.
 
 use std::marker::PhantomData;
 use std::ptr;
@@ -55,7 +79,8 @@ impl ElemKind {
     }
 }
 
-/// A pointer and length read from a JavaScript typed array.
+/// A pointer and length read from a JavaScript typed array, made under the view contract
+/// (module docs).
 #[derive(Debug, Clone, Copy)]
 pub struct RawView {
     ptr: *mut u8,
@@ -63,12 +88,15 @@ pub struct RawView {
     kind: ElemKind,
 }
 
-// SAFETY: a RawView is plain data (an address and a length); it is only dereferenced through
-// `SharedSlice`, whose constructor states the aliasing and lifetime contract.
+// SAFETY: a RawView is plain data (an address and a length), made under the view contract,
+// which holds whichever thread uses it; it is only dereferenced through `SharedSlice`.
 unsafe impl Send for RawView {}
 
 impl RawView {
-    /// A view over memory owned by Rust, for tests and the process pool.
+    /// A view over memory owned by Rust, for tests. Like taking a raw pointer from `data`,
+    /// this borrows nothing: the test keeps `data` alive and leaves it alone (items 1–3 of the
+    /// view contract) until the job made from the view is dropped.
+    #[cfg(test)]
     pub fn from_slice<T: Elem>(data: &mut [T]) -> Self {
         Self {
             ptr: data.as_mut_ptr().cast(),
@@ -77,10 +105,16 @@ impl RawView {
         }
     }
 
-    /// A view over `len` elements of `kind` at `ptr` (memory shared with another process, or
-    /// a copy-on-write snapshot of the parent's). Making one is safe; reading through it goes
-    /// through [`SharedSlice`], whose accessors state the contract.
-    pub fn from_raw(ptr: *mut u8, len: usize, kind: ElemKind) -> Self {
+    /// A view over `len` elements of `kind` at `ptr`: memory shared with other processes (a
+    /// `SharedMemory` segment), or a forked child's copy-on-write snapshot of its parent's.
+    ///
+    /// # Safety
+    /// The view contract (module docs) must hold for the `len * kind.size()` bytes at `ptr`
+    /// until the last slice made from this view is gone: they stay mapped (1), nothing outside
+    /// the task writes them (2) or, if the task writes them, reads them (3), and no other view
+    /// of the task that is written overlaps them (4). `ptr` need not be aligned: [`Self::typed`]
+    /// checks that.
+    pub unsafe fn from_raw(ptr: *mut u8, len: usize, kind: ElemKind) -> Self {
         Self { ptr, len, kind }
     }
 
@@ -147,6 +181,14 @@ impl TypeName for RawView {
 impl ValidateNapiValue for RawView {}
 
 impl FromNapiValue for RawView {
+    /// Reads a typed array's address, length and element type (napi's `#[napi]` glue calls
+    /// this for the `views` argument of `NativeThreadPool.submit` and `NativeProcessPool.submit`).
+    ///
+    /// # Safety
+    /// `env` and `value` come from the napi callback converting its arguments. The view is then
+    /// taken to satisfy the view contract (module docs), which nothing here can check: it rests
+    /// on the JavaScript caller, the facade, which keeps items 1 and 4, and its user, who keeps
+    /// 2 and 3. Calling the addon's raw exports directly skips the facade's half.
     unsafe fn from_napi_value(env: sys::napi_env, value: sys::napi_value) -> napi::Result<Self> {
         let mut kind = 0;
         let mut len = 0;
@@ -193,7 +235,8 @@ elem!(u8, U8, "Uint8Array");
 elem!(u32, U32, "Uint32Array");
 elem!(f64, F64, "Float64Array");
 
-/// A typed slice of memory shared with JavaScript (or another process).
+/// A typed slice of memory shared with JavaScript (or another process): a [`RawView`] whose
+/// element type and alignment are checked, under the same contract.
 #[derive(Debug)]
 pub struct SharedSlice<T> {
     ptr: *mut T,
@@ -201,9 +244,9 @@ pub struct SharedSlice<T> {
     _marker: PhantomData<T>,
 }
 
-// SAFETY: the memory behind a SharedSlice is shared memory (SharedArrayBuffer or
-// SharedMemory) that stays mapped for the task's lifetime (see the module docs); the
-// elements are plain numbers, so moving the handle to a pool thread is sound.
+// SAFETY: the memory behind a SharedSlice stays mapped until the task is reported (view
+// contract, item 1) whichever thread runs it, and the elements are plain numbers, so moving
+// the handle to a pool thread is sound.
 unsafe impl<T: Send> Send for SharedSlice<T> {}
 
 impl<T> SharedSlice<T> {
@@ -216,27 +259,29 @@ impl<T> SharedSlice<T> {
     }
 
     /// # Safety
-    /// The memory must stay mapped for the lifetime of the returned slice and must not be
-    /// written by anyone else meanwhile (the facade keeps it alive until the task settles
-    /// and refuses views that overlap an output).
+    /// The view contract (module docs) holds for these bytes while the returned slice lives:
+    /// they stay mapped (1) and nobody writes them meanwhile, neither outside the task (2) nor
+    /// inside it (no `&mut` from [`Self::as_mut`] over them is alive).
     pub unsafe fn as_slice(&self) -> &[T] {
         if self.len == 0 {
             return &[];
         }
-        // SAFETY: ptr/len describe a live, aligned typed-array region (checked in `typed`),
-        // and the caller upholds the no-concurrent-writer contract.
+        // SAFETY: ptr/len describe an aligned typed-array region (checked in `typed`) that
+        // stays mapped (item 1), and the caller guarantees that nobody writes it meanwhile.
         unsafe { std::slice::from_raw_parts(self.ptr, self.len) }
     }
 
     /// # Safety
-    /// As for [`SharedSlice::as_slice`], and no other slice over these bytes may be alive
-    /// while the returned one is (kernels check outputs do not overlap inputs).
+    /// The view contract holds for these bytes while the returned slice lives (1: mapped;
+    /// 2, 3: nobody outside the task reads or writes them), and no other slice over any of
+    /// them is alive meanwhile: no other view of the task overlaps this one (4, checked by
+    /// `prepare`) and this is the only call for it until the slice is dropped.
     #[allow(clippy::mut_from_ref)]
     pub unsafe fn as_mut(&self) -> &mut [T] {
         if self.len == 0 {
             return &mut [];
         }
-        // SAFETY: as above, plus exclusivity guaranteed by the caller.
+        // SAFETY: as in `as_slice`, plus exclusivity guaranteed by the caller.
         unsafe { std::slice::from_raw_parts_mut(self.ptr, self.len) }
     }
 }

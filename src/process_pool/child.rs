@@ -283,7 +283,13 @@ fn run_part(seq: u64, part: &PartSpec, cancel: &AtomicBool, maps: &[(u64, usize,
                 "a view lies outside its segment",
             );
         };
-        views.push(RawView::from_raw(addr as *mut u8, v.len as usize, v.kind));
+        // SAFETY: the view contract (kernels::view) for these bytes until `part` returns:
+        // (1) they lie in this child's own mapping of a sealed memfd (checked just above; it is
+        // unmapped only between parts) or in its private copy-on-write snapshot; (4) the parent
+        // checked that no output overlaps another view, and its plan gives each child a
+        // disjoint band of an output; (2, 3) no other writer or reader of what a part writes is
+        // the user's promise, and a snapshot has none.
+        views.push(unsafe { RawView::from_raw(addr as *mut u8, v.len as usize, v.kind) });
     }
     match (kernel.part)(part.params(), views, &Ctx::serial(cancel)) {
         Ok(reply) => Done::ok(seq, reply),

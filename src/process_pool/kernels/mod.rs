@@ -118,25 +118,31 @@ impl Finish {
         match self {
             Finish::Nothing | Finish::Sum => {}
             Finish::Merge { data, starts } => {
-                let view = RawView::from_raw(data.addr as *mut u8, data.len, data.kind);
+                // SAFETY: the view contract for `data` until `merge_sorted_runs` returns: it lies
+                // in a SharedMemory segment the task holds (`Task::segments`) and the facade
+                // keeps pinned until the task settles (1); it is the task's only view (4); every
+                // child that wrote it has reported, and outside writers are the user's (2, 3).
+                let view = unsafe { RawView::from_raw(data.addr as *mut u8, data.len, data.kind) };
                 let Ok(slice) = view.typed::<f64>("data") else {
                     return;
                 };
                 let never = std::sync::atomic::AtomicBool::new(false);
-                // SAFETY: `data` lies in a SharedMemory segment the task holds
-                // (`Task::segments`) and the facade keeps pinned until the task settles; every
-                // child that wrote it has reported, so nobody else touches it now.
+                // SAFETY: the view contract holds for `data` (above), and this is the only
+                // slice made from it.
                 let data = unsafe { slice.as_mut() };
                 let _ = merge_sorted_runs(data, starts, &Ctx::serial(&never));
             }
             Finish::Counts { out, totals } => {
-                let view = RawView::from_raw(out.addr as *mut u8, out.len, out.kind);
+                // SAFETY: the view contract for `out` until it is written: it lies in a
+                // SharedMemory segment the task holds and the facade keeps pinned (1); it does
+                // not overlap the task's input (4, checked at submit); no child writes it (parts
+                // only send counts), and outside readers and writers are the user's (2, 3).
+                let view = unsafe { RawView::from_raw(out.addr as *mut u8, out.len, out.kind) };
                 let Ok(slice) = view.typed::<u32>("out") else {
                     return;
                 };
-                // SAFETY: `out` lies in a SharedMemory segment the task holds and the facade
-                // keeps pinned until the task settles; it does not overlap the task's input
-                // (checked at submit), and no child writes it (parts only send counts).
+                // SAFETY: the view contract holds for `out` (above), and this is the only slice
+                // made from it.
                 let out = unsafe { slice.as_mut() };
                 if out.len() == totals.len() {
                     out.copy_from_slice(&totals[..]);

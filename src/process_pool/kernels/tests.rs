@@ -17,7 +17,10 @@ fn view_of<T: kernels::Elem>(data: &mut [T]) -> PView {
 }
 
 fn raw(v: &PView) -> RawView {
-    RawView::from_raw(v.addr as *mut u8, v.len, v.kind)
+    // SAFETY: every PView here comes from `view_of` over a test's own array, which the test
+    // keeps alive and leaves alone until its plan has run (view contract, 1-3); the plans
+    // keep outputs apart from inputs (4).
+    unsafe { RawView::from_raw(v.addr as *mut u8, v.len, v.kind) }
 }
 
 fn run_plan(kernel: &str, params: &[f64], views: &[PView], n: usize) -> f64 {
