@@ -40,11 +40,11 @@ struct Histogram {
 
 impl Job for Histogram {
     fn run(&mut self, ctx: &Ctx<'_>) -> Result<f64, Cancelled> {
-        // SAFETY: `data` is an input region kept alive by the facade until the task settles
-        // (see `view.rs`), and `prepare` checked it does not overlap `out`.
+        // SAFETY: view contract (`view.rs`): `data` stays mapped (1) and nobody writes it
+        // while the task runs, neither outside it (2) nor through `out` (4, checked in `prepare`).
         let data = unsafe { self.data.as_slice() };
-        // SAFETY: `out` is an exclusive output region (disjoint from `data`, checked in
-        // `prepare`) kept alive until the task settles; no other slice over it exists.
+        // SAFETY: view contract: `out` stays mapped (1), nobody outside the task touches it
+        // (2, 3), it overlaps no other view (4), and this is the only slice made from it.
         let out = unsafe { self.out.as_mut() };
         histogram(data, out, ctx)?;
         Ok(0.0)

@@ -35,8 +35,8 @@ struct Mandelbrot {
 
 impl Job for Mandelbrot {
     fn run(&mut self, ctx: &Ctx<'_>) -> Result<f64, Cancelled> {
-        // SAFETY: `out` is an exclusive output region kept alive by the facade until the task
-        // settles (see `view.rs`); no other slice over it exists during this call.
+        // SAFETY: view contract (`view.rs`): `out` stays mapped (1), nobody outside the task
+        // touches it (2, 3), and it is the task's only view; this is the only slice made from it.
         let out = unsafe { self.out.as_mut() };
         mandelbrot(&self.params, out, ctx)?;
         Ok(0.0)

@@ -28,8 +28,8 @@ struct Sort {
 
 impl Job for Sort {
     fn run(&mut self, ctx: &Ctx<'_>) -> Result<f64, Cancelled> {
-        // SAFETY: `data` is the task's only view, kept alive by the facade until the task
-        // settles (see `view.rs`); no other slice over it exists during this call.
+        // SAFETY: view contract (`view.rs`): `data` stays mapped (1), nobody outside the task
+        // touches it (2, 3), and it is the task's only view; this is the only slice made from it.
         let data = unsafe { self.data.as_mut() };
         sort_like_js(data, ctx)?;
         Ok(0.0)

@@ -76,12 +76,12 @@ struct Matmul {
 
 impl Job for Matmul {
     fn run(&mut self, ctx: &Ctx<'_>) -> Result<f64, Cancelled> {
-        // SAFETY: `a` and `b` are input regions kept alive by the facade until the task
-        // settles (see `view.rs`); they may alias each other, which is fine for shared slices,
-        // and `prepare` checked that neither overlaps `out`, so nobody writes them meanwhile.
+        // SAFETY: view contract (`view.rs`): `a` and `b` stay mapped (1) and nobody writes
+        // them while the task runs, neither outside it (2) nor through `out` (4, checked in
+        // `prepare`); they may alias each other, which is fine for shared slices.
         let (a, b) = unsafe { (self.a.as_slice(), self.b.as_slice()) };
-        // SAFETY: `out` is an exclusive output region (disjoint from `a` and `b`, checked in
-        // `prepare`) kept alive until the task settles; no other slice over it exists.
+        // SAFETY: view contract: `out` stays mapped (1), nobody outside the task touches it
+        // (2, 3), it overlaps neither `a` nor `b` (4), and this is the only slice made from it.
         let out = unsafe { self.out.as_mut() };
         matmul(a, b, self.n, self.k, self.m, out, ctx)?;
         Ok(0.0)
