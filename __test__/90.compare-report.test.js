@@ -78,7 +78,7 @@ describe('compare HTML report in headless Chromium', () => {
     fs.writeFileSync(path.join(dir, 'extra.css'), 'body { margin: 0 }');
     good = await openPage(browser, dir, 'compare-report.html', html);
     page = good.page;
-  });
+  }, 180000); // the first run unpacks the browser (helpers/chromium.js bounds that at 120 s)
 
   afterAll(async () => {
     await good?.context.close();
