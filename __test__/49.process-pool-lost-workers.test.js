@@ -91,7 +91,7 @@ describe('ProcessPool: idle workers killed from outside', () => {
 });
 
 describe('ProcessPool: a worker killed while it runs a task', () => {
-  test.each(['SIGKILL', 'SIGABRT'])('%s rejects that task with ERR_WORKER_EXITED and says so; the task queued behind runs on the replacement', async (signal) => {
+  test.each(['SIGKILL', 'SIGABRT', 'SIGIO'])('%s rejects that task with ERR_WORKER_EXITED and says so; the task queued behind runs on the replacement', async (signal) => {
     const pool = new ProcessPool({ processes: 1 });
     const endless = endlessTask(pool, { SharedMemory });
     try {
