@@ -7,7 +7,7 @@ const { Worker } = require('node:worker_threads');
 const { ProcessPool, SharedMemory, ThreadPool } = require('..');
 const { runInternal } = require('../lib/internal/testing');
 const reference = require('../lib/reference');
-const { childrenOf, waitForNoChildren, zombiesOf } = require('./helpers/processes');
+const { childrenOf, endlessTask, waitForNoChildren, zombiesOf } = require('./helpers/processes');
 
 const fdCount = () => fs.readdirSync('/proc/self/fd').length;
 /** Unreaped children of ours (the test runner's own children are not our business). */
@@ -58,25 +58,28 @@ describe('ProcessPool: a crashing child takes only its task', () => {
 
   test('a child killed from outside mid-task (SIGKILL) rejects that task only', async () => {
     const single = new ProcessPool({ processes: 1 });
+    const endless = endlessTask(single, { SharedMemory });
     try {
       const [pid] = single.pids;
-      const task = single.run('spin', { micros: 60_000_000 });
       const other = pool.run('primes', { limit: 100_000 });
+      // Killed before it took the part, the child would leave the task to its replacement.
+      await endless.started();
       process.kill(pid, 'SIGKILL');
-      await expect(task).rejects.toMatchObject({ code: 'ERR_WORKER_EXITED', signal: 'SIGKILL', exitCode: null });
+      await expect(endless.task).rejects.toMatchObject({ code: 'ERR_WORKER_EXITED', signal: 'SIGKILL', exitCode: null });
       await expect(other).resolves.toEqual({ count: 9592 });
       expect(await replaced(single, 1, [pid])).toHaveLength(1);
       await expect(single.run('primes', { limit: 100 })).resolves.toEqual({ count: 25 });
     } finally {
       await single.destroy();
+      endless.shm.close();
     }
   });
 
   test('when one part of a split task dies, the task rejects once the other part has stopped', async () => {
-    const side = 1500;
-    const shm = new SharedMemory(side * side * 4);
     const [first, second] = pool.pids;
-    const task = pool.run('mandelbrot', { width: side, height: side, maxIterations: 1_000_000, xMin: -0.1, xMax: 0, yMin: -0.05, yMax: 0.05, out: new Uint32Array(shm.buffer) });
+    // The first child gets the first band (children are handed parts in order).
+    const { task, started, shm } = endlessTask(pool, { SharedMemory }, 2);
+    await started(0);
     process.kill(first, 'SIGKILL');
     await expect(task).rejects.toMatchObject({ code: 'ERR_WORKER_EXITED', signal: 'SIGKILL' });
     // The survivor stopped its part (cancel flag) and kept running: it is still there.

@@ -80,13 +80,16 @@ const messageTooLarge = (bytes, max) =>
 const workerExited = (message) => makeError(Error, 'ERR_WORKER_EXITED', message);
 
 /**
- * A ProcessPool worker process ended (crashed, or was killed) while it ran part of a task.
- * @param {number} exitCode the exit code, or null when a signal ended it
+ * A ProcessPool worker process ended (crashed, or was killed) while it ran part of a task, or
+ * (`started` false) worker processes kept ending before they started it.
+ * @param {number | null} exitCode the exit code, or null when a signal ended it
  * @param {string | null} signal the signal's name (e.g. 'SIGSEGV'), or null
+ * @param {boolean} [started] whether the worker had started the task's part
  */
-const workerProcessExited = (exitCode, signal) => {
+const workerProcessExited = (exitCode, signal, started = true) => {
   const how = signal ? `was killed by ${signal}` : `exited with code ${exitCode}`;
-  const err = makeError(Error, 'ERR_WORKER_EXITED', `A worker process ${how} while it ran the task`);
+  const when = started ? 'while it ran the task' : 'before it started the task, and so did the workers given the task before it';
+  const err = makeError(Error, 'ERR_WORKER_EXITED', `A worker process ${how} ${when}`);
   err.exitCode = exitCode;
   err.signal = signal;
   return err;

@@ -12,18 +12,15 @@ const os = require('node:os');
 const errors = require('./errors');
 const { loadNative } = require('./native');
 const { specs, internalSpecs } = require('./kernels');
+const { signalName } = require('./internal/signals');
 const { validateObject, validateInteger, validateRun, overlaps } = require('./validate');
 const { sharedMemoryOf, pinViews, unpinAll, releaseListeners, kId } = require('./shared-memory');
 // One test hook symbol for both pools (lib/internal/testing.js).
 const { kInternalRun } = require('./thread-pool');
 
-const OUTCOME = Object.freeze({ ok: 0, cancelled: 1, panicked: 2, exited: 3, destroyed: 4, invalid: 5 });
+const OUTCOME = Object.freeze({ ok: 0, cancelled: 1, panicked: 2, exited: 3, destroyed: 4, invalid: 5, lost: 6 });
 const FIELDS = 6;
 const asyncDispose = Symbol.asyncDispose ?? Symbol.for('nodejs.asyncDispose');
-
-/** Signal number → name; the first name wins (SIGABRT, not its alias SIGIOT). */
-const signalNames = new Map();
-for (const [name, n] of Object.entries(os.constants.signals)) if (!signalNames.has(n)) signalNames.set(n, name);
 
 function nativeClass() {
   const native = loadNative('ProcessPool');
@@ -159,8 +156,9 @@ class ProcessPool {
             this.#destroyed && !task.signal?.aborted ? errors.poolDestroyed() : new errors.AbortError(undefined, { cause: task.signal?.reason }),
           );
         } else if (outcome === OUTCOME.panicked) task.reject(errors.nativePanic(messages[i] || 'unknown panic'));
-        else if (outcome === OUTCOME.exited) {
-          task.reject(errors.workerProcessExited(signal ? null : code, signal ? (signalNames.get(signal) ?? `signal ${signal}`) : null));
+        else if (outcome === OUTCOME.exited || outcome === OUTCOME.lost) {
+          const started = outcome === OUTCOME.exited;
+          task.reject(errors.workerProcessExited(signal ? null : code, signal ? (signalName(signal) ?? `signal ${signal}`) : null, started));
         } else if (outcome === OUTCOME.destroyed) task.reject(errors.poolDestroyed());
         else task.reject(errors.invalidState(`A worker process refused the task: ${messages[i]}`));
       } catch (err) {

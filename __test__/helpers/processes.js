@@ -68,4 +68,30 @@ async function waitForGone(pids, comm, timeoutMs = 5000) {
   return left;
 }
 
-module.exports = { childrenOf, waitForNoChildren, zombiesOf, isAlive, waitForGone };
+/**
+ * Starts a ProcessPool task that runs until it is stopped (a mandelbrot of `parts` row bands,
+ * every pixel inside the set at a million iterations each, written into a SharedMemory), and
+ * `started(part)`, which resolves once the worker running band `part` has written its first
+ * pixel: from then on that worker has started its part, for sure. `shm` is the caller's to close.
+ * @param {import('../../lib/process-pool').ProcessPool} pool
+ * @param {{ SharedMemory: any }} lib the package
+ * @param {number} [parts] bands (the pool splits a mandelbrot into one per process)
+ */
+function endlessTask(pool, { SharedMemory }, parts = 1) {
+  const width = 64;
+  const height = 64 * parts;
+  const shm = new SharedMemory(width * height * 4);
+  const out = new Uint32Array(shm.buffer);
+  const task = pool.run('mandelbrot', { width, height, maxIterations: 1_000_000, xMin: -0.1, xMax: 0, yMin: -0.05, yMax: 0.05, out });
+  // Every pixel is at least 1 once written; the band of part k starts at row 64 * k.
+  const started = async (part = 0) => {
+    const deadline = Date.now() + 15000;
+    while (out[part * 64 * width] === 0) {
+      if (Date.now() > deadline) throw new Error(`part ${part} did not start`);
+      await new Promise((r) => setTimeout(r, 2));
+    }
+  };
+  return { task, started, shm };
+}
+
+module.exports = { endlessTask, childrenOf, waitForNoChildren, zombiesOf, isAlive, waitForGone };

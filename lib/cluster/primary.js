@@ -15,6 +15,7 @@ const errors = require('../errors');
 const { loadNative, binaryPath } = require('../native');
 const { validateSettings, validateEnv, validateForkOptions, validateListen, RESTART_DEFAULTS, MAX_SHARED } = require('./validate');
 const { Worker, reportError, symbols } = require('./primary-worker');
+const { signalName } = require('../internal/signals');
 
 const { kChannel, kControlFd, kSlot, kReplaces, kKilled, kKeys, kDeposits, kExit, kBalance, kDone } = symbols;
 
@@ -29,8 +30,6 @@ const CHANNEL_GRACE_MS = 1000;
 let addon;
 /** The addon's path, probed once (the probe asks for a process report, which is slow). */
 const addonPath = () => (addon ??= binaryPath());
-
-const signalNames = Object.fromEntries(Object.entries(os.constants.signals).map(([name, n]) => [n, name]));
 
 function defaults() {
   return {
@@ -434,7 +433,7 @@ class Primary extends EventEmitter {
       const code = batch[i + 1];
       const signo = batch[i + 2];
       worker.process.exitCode = signo === 0 ? code : null;
-      worker.process.signalCode = signo === 0 ? null : /** @type {NodeJS.Signals} */ (signalNames[signo] ?? `SIG${signo}`);
+      worker.process.signalCode = signo === 0 ? null : /** @type {NodeJS.Signals} */ (signalName(signo) ?? `SIG${signo}`);
       worker[kExit] = { timer: null };
       if (worker.isConnected()) {
         // The process is gone, so EOF is on its way; deliver the last messages first.

@@ -13,6 +13,7 @@ use std::sync::atomic::{AtomicBool, AtomicI32, AtomicU64, Ordering};
 use crate::kernels::{Ctx, RawView};
 use crate::shm::segment::Mapped;
 
+use super::fork::Control;
 use super::kernels::{Fail, TABLE};
 use super::protocol::{Done, Loc, Msg, PartOutcome, PartSpec};
 use super::socket::{self, Received};
@@ -32,8 +33,8 @@ static CHILD_SEQ: AtomicU64 = AtomicU64::new(0);
 pub(super) struct Setup {
     /// The child's end of its socketpair.
     pub(super) sock: RawFd,
-    /// The cancel flag in the child's control page (shared with the parent).
-    pub(super) cancel: *const AtomicBool,
+    /// The child's control page (shared with the parent): the cancel flag, the part started.
+    pub(super) control: *const Control,
     /// The parent's pid.
     pub(super) parent: libc::pid_t,
     /// Segment mappings inherited from the parent, to unmap (persistent children only).
@@ -175,8 +176,8 @@ pub(super) unsafe fn persistent_main(setup: &Setup) -> ! {
     unsafe { super::release::drop_inherited_allocations() };
     // SAFETY: the control page is a MAP_SHARED mapping made before the fork; the parent
     // unmaps its copy only after reaping us.
-    let cancel = unsafe { &*setup.cancel };
-    let body = std::panic::AssertUnwindSafe(|| serve(setup.sock, cancel));
+    let control = unsafe { &*setup.control };
+    let body = std::panic::AssertUnwindSafe(|| serve(setup.sock, control));
     // The panic hook ends the child before unwinding; this only guards against a hook that
     // was replaced without chaining ours.
     let _ = std::panic::catch_unwind(body);
@@ -192,9 +193,9 @@ pub(super) unsafe fn one_shot_main(setup: &Setup, seq: u64, part: &PartSpec) -> 
     // SAFETY: guaranteed by the caller.
     unsafe { become_worker(setup) };
     // SAFETY: as in `persistent_main`.
-    let cancel = unsafe { &*setup.cancel };
+    let control = unsafe { &*setup.control };
     let body = std::panic::AssertUnwindSafe(|| {
-        let done = run_part(seq, part, cancel, &[]);
+        let done = run_part(seq, part, control.cancel(), &[]);
         let _ = socket::send(setup.sock, &Msg::Done(done), None, false);
     });
     let _ = std::panic::catch_unwind(body);
@@ -204,7 +205,7 @@ pub(super) unsafe fn one_shot_main(setup: &Setup, seq: u64, part: &PartSpec) -> 
 /// A persistent child's mapped segments: (id, base, len).
 type Maps = Vec<(u64, usize, usize)>;
 
-fn serve(sock: RawFd, cancel: &AtomicBool) {
+fn serve(sock: RawFd, control: &Control) {
     let mut maps: Maps = Vec::with_capacity(MAX_MAPPED);
     loop {
         match socket::recv(sock, false) {
@@ -235,7 +236,10 @@ fn serve(sock: RawFd, cancel: &AtomicBool) {
             }
             Received::Msg(Msg::Run { seq, part }, fd) => {
                 close_stray(fd);
-                let done = run_part(seq, &part, cancel, &maps);
+                // Before anything of the part is done: from here on, if this child dies, the
+                // parent fails the part's task rather than run it again elsewhere.
+                control.start(seq);
+                let done = run_part(seq, &part, control.cancel(), &maps);
                 if socket::send(sock, &Msg::Done(done), None, false).is_err() {
                     return;
                 }

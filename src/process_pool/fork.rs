@@ -2,7 +2,7 @@
 
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
 use std::ptr::NonNull;
-use std::sync::atomic::AtomicBool;
+use std::sync::atomic::{fence, AtomicBool, AtomicU64, Ordering};
 
 use nix::errno::Errno;
 use nix::sys::socket::{socketpair, AddressFamily, SockFlag, SockType};
@@ -15,24 +15,61 @@ use super::child::{self, Setup};
 use super::protocol::PartSpec;
 use super::release;
 
-/// One page shared between the parent and one child; the parent raises the child's cancel
-/// flag there and the child's kernel polls it (at least every ~1 ms of work).
+/// What a parent and one child tell each other without a message, in a page both map
+/// (`MAP_SHARED`, made before the fork). All zero (cancel off, nothing started) is valid.
+#[repr(C)]
+#[derive(Debug)]
+pub(super) struct Control {
+    /// Raised by the parent to stop the part the child runs; the child's kernel polls it (at
+    /// least every ~1 ms of work).
+    cancel: AtomicBool,
+    /// The sequence number of the last part the child started (0: none; sequence numbers start
+    /// at 1). The child writes it before the kernel touches any memory, and it survives the
+    /// child: after reaping a child, the parent reads it to tell a part the child never read
+    /// (nothing of it was done: it may run on another child) from one it started (its writes
+    /// may be half done: its task fails). See `README.md` here.
+    started: AtomicU64,
+}
+
+impl Control {
+    pub(super) fn cancel(&self) -> &AtomicBool {
+        &self.cancel
+    }
+
+    /// In the child, on taking a part: records that it has started, before anything of it is
+    /// done. The store is sequentially consistent and fenced so that neither the compiler nor
+    /// the CPU moves a write of the kernel before it; every store a killed child executed is
+    /// in memory by the time its parent's `waitpid` returns.
+    pub(super) fn start(&self, seq: u64) {
+        self.started.store(seq, Ordering::SeqCst);
+        fence(Ordering::SeqCst);
+    }
+
+    /// In the parent, once the child has been reaped: did it start part `seq`?
+    pub(super) fn started(&self, seq: u64) -> bool {
+        self.started.load(Ordering::SeqCst) == seq
+    }
+}
+
+/// The page holding one child's [`Control`].
 #[derive(Debug)]
 pub(super) struct ControlPage {
-    page: NonNull<AtomicBool>,
+    page: NonNull<Control>,
 }
 
 // SAFETY: the page is a MAP_SHARED mapping owned by this value, accessed only through the
-// AtomicBool at its start.
+// atomics of the `Control` at its start.
 unsafe impl Send for ControlPage {}
 // SAFETY: as above.
 unsafe impl Sync for ControlPage {}
 
 const PAGE: usize = 4096;
+const _: () = assert!(std::mem::size_of::<Control>() <= PAGE);
 
 impl ControlPage {
     fn new() -> Result<Self, Errno> {
-        // SAFETY: a fresh shared anonymous mapping of one page, zero-filled (cancel = false).
+        // SAFETY: a fresh shared anonymous mapping of one page, zero-filled (a valid `Control`:
+        // cancel off, nothing started); page-aligned, so aligned for `Control`.
         let page = unsafe {
             libc::mmap(
                 std::ptr::null_mut(),
@@ -46,14 +83,18 @@ impl ControlPage {
         if page == libc::MAP_FAILED {
             return Err(Errno::last());
         }
-        let page = NonNull::new(page.cast::<AtomicBool>()).ok_or(Errno::EINVAL)?;
+        let page = NonNull::new(page.cast::<Control>()).ok_or(Errno::EINVAL)?;
         Ok(Self { page })
     }
 
-    pub(super) fn cancel(&self) -> &AtomicBool {
-        // SAFETY: the page is mapped, aligned and zero-initialised (a valid `false`) while
+    pub(super) fn get(&self) -> &Control {
+        // SAFETY: the page is mapped, aligned and zero-initialised (a valid `Control`) while
         // `self` lives; every access is atomic.
         unsafe { self.page.as_ref() }
+    }
+
+    pub(super) fn cancel(&self) -> &AtomicBool {
+        self.get().cancel()
     }
 }
 
@@ -142,7 +183,7 @@ pub(super) fn spawn(kind: Kind<'_>) -> Result<Child, (&'static str, Errno)> {
     };
     let setup = Setup {
         sock: theirs.as_raw_fd(),
-        cancel: control.cancel(),
+        control: control.get(),
         parent: std::process::id() as libc::pid_t,
         inherited,
     };

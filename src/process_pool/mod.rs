@@ -1,11 +1,12 @@
 //! ProcessPool: Rust-only worker processes made with `fork()`, working on SharedMemory.
 //!
-//! - [`fork`]: one child: socketpair, control page (cancel flag), fork, pidfd.
+//! - [`fork`]: one child: socketpair, control page (cancel flag, part started), fork, pidfd.
 //! - [`child`]: what a child runs, and the rules it keeps (see `docs/fork.md`).
 //! - [`protocol`]: fixed-size messages over the socketpair; [`socket`] sends and receives them
 //!   (memfds ride along).
 //! - [`kernels`]: how each kernel is split into parts, and how a child runs a part.
-//! - [`state`]: children, tasks, the part queue, and how a task ends.
+//! - [`state`]: children, tasks and the part queue; which part a dead child loses.
+//! - [`task`]: one task's parts (handed out, given back, done) and how it ends.
 //! - [`supervisor`]: the thread that reads results, reaps exits and wakes JavaScript.
 //!
 //! Two ways to run a task (see `README.md` here): when every view lies in SharedMemory, its
@@ -21,6 +22,7 @@ mod release;
 mod socket;
 mod state;
 mod supervisor;
+mod task;
 
 use std::ffi::c_void;
 use std::os::fd::{AsFd, AsRawFd};
@@ -97,7 +99,7 @@ impl Shared {
             match fork::spawn(Kind::Persistent) {
                 Ok(child) => {
                     let mut state = self.lock();
-                    state.slots.push(Slot::new(child, None));
+                    state.slots.push(Slot::new(child));
                     state.dispatch();
                     missing -= 1;
                 }
@@ -214,7 +216,7 @@ impl NativeProcessPool {
         let wake = EventFd::from_value_and_flags(0, EfdFlags::EFD_CLOEXEC | EfdFlags::EFD_NONBLOCK)
             .map_err(|e| sys_error(&env, ("eventfd", e)))?;
         let shared = Arc::new(Shared {
-            state: Mutex::new(State::default()),
+            state: Mutex::new(State::new(processes as usize)),
             completions: SegQueue::new(),
             notifier: Notifier::new(),
             wake: Mutex::new(Some(wake)),
@@ -375,10 +377,8 @@ impl NativeProcessPool {
             }
             self.shared.in_flight.fetch_add(1, Ordering::AcqRel);
             let mut state = self.shared.lock();
-            for child in forked {
-                let mut slot = Slot::new(child, Some(id));
-                slot.running = Some((id, 0));
-                state.slots.push(slot);
+            for (part, child) in forked.into_iter().enumerate() {
+                state.slots.push(Slot::one_shot(child, id, part));
             }
             state.add(id, task);
         } else {

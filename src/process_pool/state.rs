@@ -1,23 +1,27 @@
-//! The pool's bookkeeping: children (slots), tasks, the queue of parts, and how a task ends.
+//! The pool's bookkeeping: children (slots), tasks (see [`super::task`]) and the queue of parts.
 //!
 //! All of it lives behind one mutex shared by the JavaScript thread (submit, cancel, forget,
 //! respawn) and the supervisor thread (results, exits). Every message to a child is sent under
 //! that mutex, which is what makes the cancel flag race-free: the flag is cleared just before a
 //! part is sent and raised only for the part the child is known to run.
+//!
+//! A part handed to a child that dies before it started the part (the child's control page
+//! tells, see [`super::fork::Control`]) goes back to the queue and runs on another child; only
+//! a part the child had started fails its task. See `README.md` here for why that is safe.
 
 use std::collections::{HashMap, VecDeque};
 use std::os::fd::AsRawFd;
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
-use std::time::Instant;
 
 use crate::shm::Segment;
 
 use super::child::MAX_MAPPED;
 use super::fork::Child;
-use super::kernels::Finish;
 use super::protocol::{Done, Loc, Msg, PartOutcome, PartSpec};
 use super::socket;
+use super::task::Failure;
+pub(super) use super::task::{complete, Completion, Task};
 
 /// A child and what it is doing.
 #[derive(Debug)]
@@ -25,8 +29,8 @@ pub(super) struct Slot {
     pub(super) child: Child,
     /// The task of a one-shot child (None: a persistent child).
     pub(super) one_shot: Option<u32>,
-    /// The part it runs: (task id, part sequence number).
-    pub(super) running: Option<(u32, u64)>,
+    /// The part it was handed and has not reported.
+    pub(super) running: Option<Running>,
     /// Segments it has mapped, oldest first (persistent children).
     mapped: Vec<u64>,
     /// Segments to unmap once it is idle.
@@ -36,103 +40,47 @@ pub(super) struct Slot {
     pub(super) retiring: bool,
 }
 
+/// A part handed to a child.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) struct Running {
+    pub(super) task: u32,
+    /// Its sequence number (unique in the pool, from 1; 0 for a one-shot child's part).
+    pub(super) seq: u64,
+    /// Its index in the task's parts.
+    pub(super) part: usize,
+}
+
 impl Slot {
-    pub(super) fn new(child: Child, one_shot: Option<u32>) -> Self {
+    /// A persistent child, idle.
+    pub(super) fn new(child: Child) -> Self {
         Self {
             child,
-            one_shot,
+            one_shot: None,
             running: None,
             mapped: Vec::new(),
             unmap: Vec::new(),
             retiring: false,
         }
     }
-}
 
-/// Why a task failed.
-#[derive(Debug, Clone)]
-pub(super) enum Failure {
-    Exited { code: i32, signal: i32 },
-    Panicked(String),
-    Invalid(String),
-}
-
-/// A submitted task.
-#[derive(Debug)]
-pub(super) struct Task {
-    parts: Vec<PartSpec>,
-    /// The segments its views lie in: kept mapped (and their fds at hand) while it runs.
-    segments: Vec<Arc<Segment>>,
-    finish: Finish,
-    one_shot: bool,
-    next: usize,
-    running: usize,
-    sum: f64,
-    failure: Option<Failure>,
-    cancelled: bool,
-    submitted: Instant,
-}
-
-impl Task {
-    pub(super) fn new(
-        parts: Vec<PartSpec>,
-        segments: Vec<Arc<Segment>>,
-        finish: Finish,
-        one_shot: bool,
-    ) -> Self {
+    /// A one-shot child, forked to run part `part` of task `task`.
+    pub(super) fn one_shot(child: Child, task: u32, part: usize) -> Self {
         Self {
-            next: if one_shot { parts.len() } else { 0 },
-            running: if one_shot { parts.len() } else { 0 },
-            parts,
-            segments,
-            finish,
-            one_shot,
-            sum: 0.0,
-            failure: None,
-            cancelled: false,
-            submitted: Instant::now(),
+            one_shot: Some(task),
+            running: Some(Running { task, seq: 0, part }),
+            ..Self::new(child)
         }
     }
 }
 
-/// How a task ended, as reported to JavaScript.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-#[repr(u8)]
-pub(super) enum Outcome {
-    Ok = 0,
-    Cancelled = 1,
-    Panicked = 2,
-    Exited = 3,
-    Destroyed = 4,
-    Invalid = 5,
-}
+/// How many times a task's parts may be lost to children that die before starting them, per
+/// persistent child of the pool: when every child of a pool is killed at once, each loses at
+/// most the one part it was handed, so a task loses at most the pool's size to one such event.
+/// The limit only ends a task that would otherwise wait forever because children die before
+/// taking any part (say, from a fault at start-up).
+pub(super) const MAX_LOST_PER_PROCESS: usize = 4;
 
 #[derive(Debug)]
-pub(super) struct Completion {
-    pub(super) id: u32,
-    pub(super) outcome: Outcome,
-    pub(super) value: f64,
-    pub(super) code: i32,
-    pub(super) signal: i32,
-    pub(super) run_ms: f64,
-    pub(super) message: Option<String>,
-}
-
-impl Completion {
-    pub(super) fn destroyed(id: u32) -> Self {
-        Self {
-            id,
-            outcome: Outcome::Destroyed,
-            value: 0.0,
-            code: 0,
-            signal: 0,
-            run_ms: 0.0,
-            message: None,
-        }
-    }
-}
-
-#[derive(Debug, Default)]
 pub(super) struct State {
     pub(super) slots: Vec<Slot>,
     tasks: HashMap<u32, Task>,
@@ -140,9 +88,23 @@ pub(super) struct State {
     next_seq: u64,
     /// Tasks that ended, to be finished outside the lock.
     finished: Vec<(u32, Task)>,
+    /// Lost hand-offs a task survives (see [`MAX_LOST_PER_PROCESS`]).
+    max_lost: usize,
 }
 
 impl State {
+    /// The state of a pool of `processes` persistent children.
+    pub(super) fn new(processes: usize) -> Self {
+        Self {
+            slots: Vec::new(),
+            tasks: HashMap::new(),
+            queue: VecDeque::new(),
+            next_seq: 0,
+            finished: Vec::new(),
+            max_lost: MAX_LOST_PER_PROCESS * processes.max(1),
+        }
+    }
+
     /// Persistent children alive.
     pub(super) fn persistent(&self) -> usize {
         self.slots.iter().filter(|s| s.one_shot.is_none()).count()
@@ -150,7 +112,7 @@ impl State {
 
     /// Registers a task (a one-shot task's children are already in `slots`).
     pub(super) fn add(&mut self, id: u32, task: Task) {
-        let queued = !task.one_shot && !task.parts.is_empty();
+        let queued = !task.one_shot() && task.queued();
         self.tasks.insert(id, task);
         if queued {
             self.queue.push_back(id);
@@ -167,30 +129,47 @@ impl State {
                 continue;
             }
             self.flush_unmaps(i);
-            let Some(&id) = self.queue.front() else {
+            let Some((id, index)) = self.next_part() else {
                 return;
             };
-            let Some(task) = self.tasks.get_mut(&id) else {
-                self.queue.pop_front();
-                continue;
+            let Some(task) = self.tasks.get(&id) else {
+                return;
             };
-            let part = task.parts[task.next];
-            task.next += 1;
-            task.running += 1;
-            if task.next == task.parts.len() {
-                self.queue.pop_front();
-            }
-            let segments = task.segments.clone();
+            let (part, segments) = task.part(index);
+            let segments = segments.to_vec();
             self.next_seq += 1;
             let seq = self.next_seq;
             let slot = &mut self.slots[i];
-            slot.running = Some((id, seq));
+            slot.running = Some(Running {
+                task: id,
+                seq,
+                part: index,
+            });
             if let Err(why) = send_part(slot, seq, &part, &segments) {
                 // The child will not run it: report the part as refused.
                 let done = Done::new(seq, PartOutcome::Invalid, 0.0, why);
                 self.on_done(i, done);
             }
         }
+    }
+
+    /// Takes the next part to hand out, in queue order: (task id, part index).
+    fn next_part(&mut self) -> Option<(u32, usize)> {
+        while let Some(&id) = self.queue.front() {
+            let Some(task) = self.tasks.get_mut(&id) else {
+                self.queue.pop_front();
+                continue;
+            };
+            let Some(index) = task.take() else {
+                self.queue.pop_front();
+                continue;
+            };
+            if !task.queued() {
+                self.queue.pop_front();
+            }
+            return Some((id, index));
+        }
+        None
     }
 
     fn flush_unmaps(&mut self, slot: usize) {
@@ -216,7 +195,7 @@ impl State {
 
     /// A child reported a part.
     pub(super) fn on_done(&mut self, slot: usize, done: Done) {
-        let Some((id, seq)) = self.slots[slot].running else {
+        let Some(Running { task: id, seq, .. }) = self.slots[slot].running else {
             return;
         };
         if seq != done.seq {
@@ -230,10 +209,10 @@ impl State {
         let Some(task) = self.tasks.get_mut(&id) else {
             return;
         };
-        task.running -= 1;
+        task.returned();
         match done.outcome {
             PartOutcome::Ok => {
-                if let Err(why) = task.finish.add(&done.reply, &mut task.sum) {
+                if let Err(why) = task.add_reply(&done.reply) {
                     self.fail(id, Failure::Invalid(why.to_owned()));
                 }
             }
@@ -244,17 +223,40 @@ impl State {
         self.settle_if_done(id);
     }
 
-    /// A child exited; returns its slot (the caller has reaped it).
+    /// A child exited; returns its slot (the caller has reaped it, so its control page says
+    /// for good whether it started the part it was handed).
     pub(super) fn on_exit(&mut self, slot: usize, code: i32, signal: i32) -> Slot {
         let slot = self.slots.swap_remove(slot);
-        if let Some((id, _)) = slot.running {
-            if let Some(task) = self.tasks.get_mut(&id) {
-                task.running -= 1;
-                self.fail(id, Failure::Exited { code, signal });
-                self.settle_if_done(id);
-            }
+        if let Some(run) = slot.running {
+            // A one-shot child is forked with its part (and its snapshot of the inputs, which
+            // a replacement would not see as they were): its part counts as started.
+            let started = slot.one_shot.is_some() || slot.child.control.get().started(run.seq);
+            self.part_lost(run, started, code, signal);
         }
         slot
+    }
+
+    /// The child running `run` died. A part it `started` fails its task: the part may have
+    /// written some of its output, and a kernel run again on half-done memory (a sort in
+    /// place, say) would not give the same result. A part it never started has done nothing,
+    /// so it goes back to the front of the queue (the caller dispatches it).
+    fn part_lost(&mut self, run: Running, started: bool, code: i32, signal: i32) {
+        let id = run.task;
+        let Some(task) = self.tasks.get_mut(&id) else {
+            return;
+        };
+        task.returned();
+        if started {
+            self.fail(id, Failure::Exited { code, signal });
+        } else if task.stopped() {
+            // Failed or cancelled meanwhile: nothing to run again.
+        } else if !task.give_back(run.part, self.max_lost) {
+            self.fail(id, Failure::Lost { code, signal });
+        } else if !self.queue.contains(&id) {
+            // It was handed out before every task still queued.
+            self.queue.push_front(id);
+        }
+        self.settle_if_done(id);
     }
 
     /// The user aborted a task: queued parts are dropped, running ones see their cancel flag.
@@ -262,7 +264,7 @@ impl State {
         let Some(task) = self.tasks.get_mut(&id) else {
             return;
         };
-        task.cancelled = true;
+        task.cancel();
         self.stop(id);
         self.settle_if_done(id);
     }
@@ -270,28 +272,23 @@ impl State {
     /// Records the first failure and stops the task's other parts.
     fn fail(&mut self, id: u32, failure: Failure) {
         if let Some(task) = self.tasks.get_mut(&id) {
-            task.failure.get_or_insert(failure);
+            task.fail(failure);
         }
         self.stop(id);
     }
 
+    /// Drops the task's queued parts and raises the cancel flag of its running ones.
     fn stop(&mut self, id: u32) {
-        if let Some(task) = self.tasks.get_mut(&id) {
-            task.next = task.parts.len();
-        }
         self.queue.retain(|&q| q != id);
         for slot in &self.slots {
-            if slot.running.is_some_and(|(t, _)| t == id) {
+            if slot.running.is_some_and(|r| r.task == id) {
                 slot.child.control.cancel().store(true, Ordering::Relaxed);
             }
         }
     }
 
     fn settle_if_done(&mut self, id: u32) {
-        let done = self
-            .tasks
-            .get(&id)
-            .is_some_and(|t| t.running == 0 && t.next == t.parts.len());
+        let done = self.tasks.get(&id).is_some_and(Task::ended);
         if done {
             if let Some(task) = self.tasks.remove(&id) {
                 self.finished.push((id, task));
@@ -317,8 +314,8 @@ impl State {
 ///
 /// Sends never block (the JavaScript thread may be the caller): an idle child has read
 /// everything sent to it, so a full socket means it is stopped or stuck. Such a child, or one
-/// whose socket fails, is killed: its exit then fails the part with ERR_WORKER_EXITED and a
-/// replacement is forked.
+/// whose socket fails, is killed: it never started the part (unless it read the `Run`), so its
+/// exit puts the part back in the queue, and a replacement is forked.
 fn send_part(
     slot: &mut Slot,
     seq: u64,
@@ -367,38 +364,110 @@ fn send_part(
     Ok(())
 }
 
-/// Turns an ended task into its completion, running the parent's last step (the merge of a
-/// sort, a histogram's totals) when every part succeeded. Called without the lock held.
-pub(super) fn complete(id: u32, task: Task) -> Completion {
-    let mut c = Completion {
-        id,
-        outcome: Outcome::Ok,
-        value: 0.0,
-        code: 0,
-        signal: 0,
-        run_ms: 0.0,
-        message: None,
-    };
-    match (task.failure, task.cancelled) {
-        (_, true) => c.outcome = Outcome::Cancelled,
-        (Some(Failure::Exited { code, signal }), _) => {
-            c.outcome = Outcome::Exited;
-            c.code = code;
-            c.signal = signal;
-        }
-        (Some(Failure::Panicked(m)), _) => {
-            c.outcome = Outcome::Panicked;
-            c.message = Some(m);
-        }
-        (Some(Failure::Invalid(m)), _) => {
-            c.outcome = Outcome::Invalid;
-            c.message = Some(m);
-        }
-        (None, false) => {
-            c.value = task.sum;
-            task.finish.run();
-        }
+#[cfg(test)]
+mod test {
+    use super::super::kernels::Finish;
+    use super::super::task::Outcome;
+    use super::*;
+
+    const SIGKILL: i32 = 9;
+
+    fn task(parts: usize) -> Task {
+        let parts = vec![PartSpec::new(0, &[], &[]); parts];
+        Task::new(parts, Vec::new(), Finish::Nothing, false)
     }
-    c.run_ms = task.submitted.elapsed().as_secs_f64() * 1e3;
-    c
+
+    /// What `dispatch` does for a child, without a child: the next part, handed out.
+    fn hand_out(state: &mut State) -> Option<Running> {
+        let (task, part) = state.next_part()?;
+        state.next_seq += 1;
+        Some(Running {
+            task,
+            seq: state.next_seq,
+            part,
+        })
+    }
+
+    /// What `on_done` does with a part reported done.
+    fn report(state: &mut State, run: Running) {
+        if let Some(task) = state.tasks.get_mut(&run.task) {
+            task.returned();
+        }
+        state.settle_if_done(run.task);
+    }
+
+    fn outcomes(state: &mut State) -> Vec<(u32, Outcome, i32)> {
+        let finished = state.take_finished();
+        finished
+            .into_iter()
+            .map(|(id, task)| {
+                let c = complete(id, task);
+                (c.id, c.outcome, c.signal)
+            })
+            .collect()
+    }
+
+    #[test]
+    fn a_part_whose_child_died_before_starting_it_is_handed_out_again_first() {
+        let mut state = State::new(2);
+        state.add(1, task(2));
+        state.add(2, task(1));
+        let a = hand_out(&mut state).unwrap();
+        let b = hand_out(&mut state).unwrap();
+        assert_eq!((a.task, a.part, b.task, b.part), (1, 0, 1, 1));
+        state.part_lost(a, false, -1, SIGKILL);
+        // Before task 2, which was queued behind.
+        let again = hand_out(&mut state).unwrap();
+        assert_eq!((again.task, again.part), (1, 0));
+        assert_ne!(again.seq, a.seq);
+        assert_eq!(hand_out(&mut state).map(|r| r.task), Some(2));
+        assert_eq!(hand_out(&mut state), None);
+        report(&mut state, b);
+        assert!(outcomes(&mut state).is_empty());
+        report(&mut state, again);
+        assert_eq!(outcomes(&mut state), [(1, Outcome::Ok, 0)]);
+    }
+
+    #[test]
+    fn a_part_the_child_started_fails_its_task_once_its_other_parts_are_back() {
+        let mut state = State::new(2);
+        state.add(1, task(3));
+        let a = hand_out(&mut state).unwrap();
+        let b = hand_out(&mut state).unwrap();
+        state.part_lost(a, true, -1, SIGKILL);
+        // The third part is never handed out, the second one is still out.
+        assert_eq!(hand_out(&mut state), None);
+        assert!(outcomes(&mut state).is_empty());
+        // A part of a failed task that another dead child never started is not run again.
+        state.part_lost(b, false, -1, SIGKILL);
+        assert_eq!(hand_out(&mut state), None);
+        assert_eq!(outcomes(&mut state), [(1, Outcome::Exited, SIGKILL)]);
+    }
+
+    #[test]
+    fn a_cancelled_task_does_not_run_a_part_given_back() {
+        let mut state = State::new(1);
+        state.add(1, task(1));
+        let a = hand_out(&mut state).unwrap();
+        state.cancel(1);
+        state.part_lost(a, false, -1, SIGKILL);
+        assert_eq!(hand_out(&mut state), None);
+        assert_eq!(outcomes(&mut state), [(1, Outcome::Cancelled, 0)]);
+    }
+
+    #[test]
+    fn lost_hand_offs_are_bounded() {
+        let processes = 2;
+        let mut state = State::new(processes);
+        state.add(1, task(1));
+        for _ in 0..MAX_LOST_PER_PROCESS * processes {
+            let run = hand_out(&mut state).unwrap();
+            state.part_lost(run, false, -1, SIGKILL);
+            assert!(outcomes(&mut state).is_empty());
+        }
+        let run = hand_out(&mut state).unwrap();
+        state.part_lost(run, false, -1, SIGKILL);
+        assert_eq!(hand_out(&mut state), None);
+        assert_eq!(outcomes(&mut state), [(1, Outcome::Lost, SIGKILL)]);
+    }
 }
