@@ -7,6 +7,7 @@ const { spawn } = require('node:child_process');
 const { compare } = require('..');
 const registry = require('../lib/compare/engines');
 const reference = require('../lib/reference');
+const { now, msSince, cpuMark, cpuMsSince, threadsCpuMsBetween } = require('../lib/compare/measure');
 const { waitForNoChildren } = require('./helpers/processes');
 
 const BIN = path.join(__dirname, '..', 'bin', 'native-parallel.js');
@@ -199,5 +200,82 @@ describe('compare()', () => {
     [null, 'ERR_INVALID_ARG_TYPE'],
   ])('bad options %p reject with %s', async (options, code) => {
     await expect(compare(options)).rejects.toMatchObject({ code });
+  });
+});
+
+describe('CPU time of worker processes', () => {
+  afterEach(async () => {
+    expect(await waitForNoChildren()).toEqual([]);
+  });
+
+  const schedstat = (pid, field) => fs.readdirSync(`/proc/${pid}/task`).reduce((sum, tid) => sum + Number(fs.readFileSync(`/proc/${pid}/task/${tid}/schedstat`, 'utf8').split(' ')[field]), 0) / 1e6;
+  const state = (pid) => {
+    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat[stat.lastIndexOf(')') + 2];
+  };
+  /** Waits until a worker that has answered is off the CPU (not running, not waiting to run). */
+  async function asleep(pid) {
+    const deadline = Date.now() + 5000;
+    while (state(pid) === 'R') {
+      if (Date.now() > deadline) throw new Error(`worker ${pid} still running 5 s after its answer`);
+      await new Promise((resolve) => setTimeout(resolve, 1));
+    }
+  }
+
+  // One process worker spinning 3 ms per run, asleep when a run starts and when it is read (a
+  // thread on a CPU shows its time only up to its last tick or switch). In a run's wall time its
+  // one thread is on a CPU, waiting for one (schedstat's second field) or asleep, so its CPU
+  // time is above 0 and at most wall - waited (every run); while it spins it is on a CPU or
+  // waiting for one, so CPU + waited is near 3 ms (the best run: a VM's stolen time is in
+  // neither). Counted in 10 ms ticks, as /proc/<pid>/stat does, a run shows 0 or 10 ms.
+  test('a busy native-processes worker shows the CPU time it used, not whole 10 ms ticks', async () => {
+    const SPIN_MS = 3;
+    const instance = await registry.byName.get('native-processes').start({ workers: 1 });
+    const runs = [];
+    try {
+      const [pid] = instance.pids();
+      for (let i = 0; i < 8; i++) {
+        await asleep(pid);
+        const t0 = now();
+        const waited0 = schedstat(pid, 1);
+        const mark = cpuMark([pid], { self: false });
+        await instance.run('spin', { micros: SPIN_MS * 1000 });
+        await asleep(pid);
+        const cpuMs = cpuMsSince(mark);
+        const wallMs = msSince(t0);
+        runs.push({ cpuMs, wallMs, waitedMs: schedstat(pid, 1) - waited0 });
+      }
+    } finally {
+      await instance.stop();
+    }
+    expect(runs.filter((r) => !(r.cpuMs > 0 && r.cpuMs <= 1.5 * (r.wallMs - r.waitedMs)))).toEqual([]);
+    expect(Math.max(...runs.map((r) => r.cpuMs + r.waitedMs))).toBeGreaterThanOrEqual(0.8 * SPIN_MS);
+  });
+
+  test('a worker process that is gone counts nothing after the mark, and no error', async () => {
+    const child = spawn(process.execPath, ['-e', 'setInterval(() => {}, 1000)'], { stdio: 'ignore' });
+    await new Promise((resolve) => child.once('spawn', resolve));
+    const mark = cpuMark([child.pid], { self: false });
+    expect(mark.threads.size).toBeGreaterThan(0);
+    const exited = new Promise((resolve) => child.once('exit', resolve));
+    child.kill('SIGKILL');
+    await exited;
+    expect(cpuMsSince(mark)).toBe(0);
+    expect(cpuMsSince(cpuMark([2 ** 22 + 1], { self: false }))).toBe(0); // above pid_max: never a process
+  });
+
+  test('threads born since the mark count whole, threads gone count nothing more, nothing counts below zero', () => {
+    const before = new Map([
+      ['10/10', 5e6],
+      ['10/11', 2e6],
+      ['20/20', 1e6],
+    ]);
+    const after = new Map([
+      ['10/10', 7.5e6], // +2.5 ms
+      ['10/12', 1e6], // born since: 1 ms
+      ['20/20', 0.5e6], // a pid reused by a new process: not negative
+    ]);
+    expect(threadsCpuMsBetween(before, after)).toBeCloseTo(3.5, 9);
+    expect(threadsCpuMsBetween(before, new Map())).toBe(0);
   });
 });

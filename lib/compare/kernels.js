@@ -9,7 +9,7 @@
 
 const reference = require('../reference');
 const { workloads: makeWorkloads } = require('./workloads');
-const { now, msSince, summary, cpuMs, resetPeakRss, peakRssMiB } = require('./measure');
+const { now, msSince, summary, cpuMark, cpuMsSince, resetPeakRss, peakRssMiB } = require('./measure');
 
 /**
  * @param {object} o
@@ -33,11 +33,11 @@ async function compareKernels({ names, engines, size, runs, tick }) {
       w.reset?.(s.input);
       const pids = s.instance.pids();
       resetPeakRss(pids);
-      const cpu0 = cpuMs(pids);
+      const cpu = cpuMark(pids);
       const t0 = now();
       const result = await s.instance.run(name, s.input);
       const ms = msSince(t0);
-      return { result, ms, cpu: cpuMs(pids) - cpu0, peak: peakRssMiB(pids) };
+      return { result, ms, cpu: cpuMsSince(cpu), peak: peakRssMiB(pids) };
     };
     const verify = (s, result) => {
       if (!w.check(result, expected)) throw new Error(`${s.engine} returned a wrong ${name} result`);
