@@ -64,6 +64,7 @@ describe('the CLI', () => {
     expect(r.code).toBe(0);
     expect(r.stdout).toMatch(/primes \(below/);
     expect(r.stdout).toMatch(/startup/);
+    expect(r.stdout).toMatch(/efficiency: parallel efficiency, the engine's time on 1 worker/);
     // Not a terminal: plain progress lines, no bar escapes.
     expect(r.stderr).toMatch(/^compare: \d+% /m);
     expect(r.stderr).not.toContain('\u001b');
@@ -93,8 +94,12 @@ describe('compare()', () => {
         expect(r.timeMs.runs).toBe(1);
         expect(r.timeMs.median).toBeGreaterThan(0);
         expect(r.speedup.median).toBeGreaterThan(0);
-        expect(r.efficiency).toBeCloseTo(r.speedup.median / r.workers, 10);
+        expect(r.speedupPerWorker).toBeCloseTo(r.speedup.median / r.workers, 10);
         expect(r.workers).toBe(r.engine === 'js' ? 1 : 2);
+        // One run each: the efficiency is that run's ratio.
+        expect(r.oneWorkerMs.runs).toBe(1);
+        expect(r.efficiency).toBeCloseTo(r.oneWorkerMs.median / (r.workers * r.timeMs.median), 10);
+        if (r.workers === 1) expect(r.oneWorkerMs).toEqual(r.timeMs);
         expect(r.cpuMs.median).toBeGreaterThanOrEqual(0);
         expect(r.peakRssMiB).toBeGreaterThan(0);
       }
@@ -166,6 +171,85 @@ describe('compare()', () => {
       registry.engines.pop();
       registry.byName.delete('broken');
     }
+  });
+
+  describe('parallel efficiency', () => {
+    /** An engine that counts its starts; `wrongOnOne` makes its one-worker instance lie, `failOnOne` not start. */
+    const fake = ({ wrongOnOne = false, failOnOne = false } = {}) => {
+      const starts = [];
+      const engine = {
+        name: 'fake',
+        kind: 'threads',
+        describe: 'primes by the reference',
+        available: () => null,
+        start: async ({ workers }) => {
+          starts.push(workers);
+          if (failOnOne && workers === 1) throw new Error('no single worker');
+          const run = (_k, input) => (wrongOnOne && workers === 1 ? { count: -1 } : reference.primes(input));
+          return { workers, run, noop: () => undefined, pids: () => [], stop: async () => {} };
+        },
+      };
+      return { engine, starts };
+    };
+    const withEngine = async (engine, options) => {
+      registry.engines.push(engine);
+      registry.byName.set(engine.name, engine);
+      try {
+        return await compare({ workloads: ['primes'], engines: ['js', engine.name], size: 'small', ...options });
+      } finally {
+        registry.engines.pop();
+        registry.byName.delete(engine.name);
+      }
+    };
+
+    test('compares an engine with itself on one worker, run in the same rounds', async () => {
+      const { engine, starts } = fake();
+      const progress = [];
+      const report = await withEngine(engine, { runs: 3, workers: 2, onProgress: (p) => progress.push(p) });
+      expect(starts).toEqual([2, 1]);
+      const row = report.workloads[0].results.find((r) => r.engine === 'fake');
+      expect(row).toMatchObject({ status: 'ok', workers: 2, oneWorkerMs: { runs: 3 } });
+      expect(row.efficiency).toBeGreaterThan(0);
+      expect(row.speedupPerWorker).toBeCloseTo(row.speedup.median / 2, 10);
+      expect(progress.filter((p) => p.label === 'primes fake on 1 worker')).toHaveLength(3);
+      expect(progress[progress.length - 1].done).toBe(progress[progress.length - 1].total);
+    });
+
+    test('is 1 on one worker, with no second instance', async () => {
+      const { engine, starts } = fake();
+      const report = await withEngine(engine, { runs: 2, workers: 1 });
+      expect(starts).toEqual([1]);
+      for (const row of report.workloads[0].results) {
+        expect(row.efficiency).toBe(1);
+        expect(row.oneWorkerMs).toEqual(row.timeMs);
+      }
+    });
+
+    test.each([
+      ['returns a wrong result', { wrongOnOne: true }],
+      ['does not start', { failOnOne: true }],
+    ])('is unknown (null) when the one-worker instance %s; the engine still reports', async (_, options) => {
+      const { engine, starts } = fake(options);
+      const report = await withEngine(engine, { runs: 2, workers: 2 });
+      expect(starts).toEqual([2, 1]);
+      expect(report.skipped).toEqual([]);
+      const row = report.workloads[0].results.find((r) => r.engine === 'fake');
+      expect(row).toMatchObject({ status: 'ok', oneWorkerMs: null, efficiency: null });
+      expect(row.timeMs.runs).toBe(2);
+    });
+
+    test('starts no one-worker instance when no compute workload runs', async () => {
+      const { engine, starts } = fake();
+      registry.engines.push(engine);
+      registry.byName.set(engine.name, engine);
+      try {
+        await compare({ workloads: ['dispatch'], engines: ['fake'], runs: 1, workers: 2 });
+      } finally {
+        registry.engines.pop();
+        registry.byName.delete(engine.name);
+      }
+      expect(starts).toEqual([2]);
+    });
   });
 
   test('the suites report in the documented shape', async () => {

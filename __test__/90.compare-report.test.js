@@ -164,7 +164,7 @@ describe('renderHtml on partial reports', () => {
     const r = base();
     const js = r.workloads[0].results.find((x) => x.engine === 'js');
     Object.assign(js, { status: 'failed', error: 'boom' });
-    for (const x of r.workloads[0].results) if (x.status === 'ok') Object.assign(x, { speedup: null, efficiency: null });
+    for (const x of r.workloads[0].results) if (x.status === 'ok') Object.assign(x, { speedup: null, speedupPerWorker: null });
     const html = renderHtml(r);
     expectDocument(html);
     expect(html).toContain('no js baseline');

@@ -108,7 +108,7 @@ function kernelSection(w, colors) {
     const cells = [range(r.timeMs), ratio(r.speedup?.median), esc(fmt(r.efficiency)), esc(fmt(r.cpuMs?.median, 1)), esc(fmt(r.peakRssMiB, 0))];
     return `<tr${r === best ? ' class="best"' : ''}>${[...lead, ...cells].map((c) => `<td>${c}</td>`).join('')}</tr>`;
   });
-  const head = ['engine', 'workers', 'ms median (min–max)', 'speedup vs js', 'efficiency', 'CPU ms', 'peak RSS MiB'];
+  const head = ['engine', 'workers', 'ms median (min–max)', 'speedup vs js', 'parallel efficiency', 'CPU ms', 'peak RSS MiB'];
   return `<section id="w-${esc(w.name)}"><h3>${esc(w.name)}<small>${esc(w.describe ?? '')}</small></h3>${table(head, rows, 1, 'kernel')}</section>`;
 }
 
@@ -238,8 +238,8 @@ ${workloads.map((w) => kernelSection(w, colors)).join('\n')}`);
   if (!workloads.length && !Object.keys(s).length) parts.push('<p class="alert">This report has no workloads and no suites.</p>');
 
   const note = cpus ? `With ${cpus} core${cpus === 1 ? '' : 's'} the best possible speedup from parallelism is ${cpus}×; ` : '';
-  parts.push(`<footer><p>${note}memory-bound kernels (histogram, sha256 input streaming) are capped by memory bandwidth. Efficiency is speedup ÷ workers: above 1 means the engine's code is faster per worker than js (native code), not superlinear scaling.</p>
-<p>Report schema ${esc(rep.schema ?? '?')}. Times are wall-clock milliseconds; CPU ms and peak RSS cover every process of the engine.</p></footer>`);
+  parts.push(`<footer><p>${note}memory-bound kernels (histogram, sha256 input streaming) are capped by memory bandwidth. Parallel efficiency is the engine's own time on one worker ÷ (workers × its time on N workers), both run in the same rounds: 1 is perfect scaling, less is what the extra workers lost to overhead or contention. It compares an engine with itself; speedup vs js compares engines.</p>
+<p>Report schema ${esc(rep.schema ?? '?')}. Times are wall-clock milliseconds; CPU ms (every thread, to the nanosecond) and peak RSS cover every process of the engine.</p></footer>`);
 
   const pageTitle = `native-parallel compare${cpus ? ` · ${cpus} CPUs` : ''}${m.node ? ` · Node ${m.node}` : ''}`;
   return `<!doctype html>
