@@ -32,13 +32,13 @@ nav{margin:12px 0;font-size:13px}nav a{color:var(--accent);text-decoration:none;
 .card.failed{border-color:var(--fail);background:var(--fail-bg);color:var(--fail)}
 .alert{border:1px solid var(--warn);background:var(--warn-bg);color:var(--warn);border-radius:8px;padding:8px 14px;margin:12px 0}.alert ul{margin:4px 0 0;padding-left:20px}
 .scroll{overflow-x:auto;margin:8px 0}table.kernel{table-layout:fixed;min-width:760px}table.kernel th{white-space:normal}table.kernel td:first-child .nm{white-space:normal;overflow-wrap:anywhere}
-table.kernel th:nth-child(1){width:23%}table.kernel th:nth-child(2){width:8%}table.kernel th:nth-child(3){width:22%}
-table.kernel th:nth-child(4){width:13%}table.kernel th:nth-child(5){width:11%}table.kernel th:nth-child(6){width:10%}table.kernel th:nth-child(7){width:13%}.nm{white-space:nowrap}
+table.kernel th:nth-child(1){width:21%}table.kernel th:nth-child(2){width:8%}table.kernel th:nth-child(3){width:22%}
+table.kernel th:nth-child(4){width:13%}table.kernel th:nth-child(5){width:13%}table.kernel th:nth-child(6){width:10%}table.kernel th:nth-child(7){width:13%}.nm{white-space:nowrap}
 table{border-collapse:collapse;width:100%;margin:0;font-variant-numeric:tabular-nums;font-size:13.5px}
 th,td{padding:5px 10px;border-bottom:1px solid var(--border);text-align:right;vertical-align:top}
 th{font-weight:600;color:var(--muted);font-size:12.5px;border-bottom-width:2px;white-space:nowrap}
 th:first-child,td:first-child,th.l,td.l{text-align:left}
-td .range{color:var(--muted);font-size:12px;margin-left:4px}
+td .range{color:var(--muted);font-size:12px;margin-left:4px}td .sub{display:block;color:var(--muted);font-size:12px;white-space:nowrap}
 tr.best td{background:var(--best)}tr.best td:first-child::after{content:"fastest";font-size:11px;color:var(--muted);margin-left:8px}
 tr.failed td,td.failed{color:var(--fail);background:var(--fail-bg)}
 td.failed{text-align:left;overflow-wrap:anywhere}td.failed strong,tr.failed strong{font-weight:700}
@@ -105,7 +105,8 @@ function kernelSection(w, colors) {
   const rows = (w.results ?? []).map((r) => {
     const lead = [name(colors, r.engine), esc(r.workers ?? '-')];
     if (!isOk(r) || !isNum(r.timeMs?.median)) return failedRow(lead, { error: r.error, status: r.status === 'skipped' ? 'skipped' : 'failed' }, 5);
-    const cells = [range(r.timeMs), ratio(r.speedup?.median), esc(fmt(r.efficiency)), esc(fmt(r.cpuMs?.median, 1)), esc(fmt(r.peakRssMiB, 0))];
+    const one = r.workers > 1 && isNum(r.oneWorkerMs?.median) ? `<span class="sub">1 worker: ${esc(fmt(r.oneWorkerMs.median))} ms</span>` : '';
+    const cells = [range(r.timeMs), ratio(r.speedup?.median), `${esc(fmt(r.efficiency))}${one}`, esc(fmt(r.cpuMs?.median, 1)), esc(fmt(r.peakRssMiB, 0))];
     return `<tr${r === best ? ' class="best"' : ''}>${[...lead, ...cells].map((c) => `<td>${c}</td>`).join('')}</tr>`;
   });
   const head = ['engine', 'workers', 'ms median (min–max)', 'speedup vs js', 'parallel efficiency', 'CPU ms', 'peak RSS MiB'];
