@@ -249,9 +249,13 @@ export interface KernelResult {
   timeMs?: Spread;
   /** Median of per-run ratios js time / this engine's time (null without the js engine). */
   speedup?: Spread | null;
-  /** speedup / workers. */
+  /** speedup.median / workers: this engine per worker against js (null without the js engine). */
+  speedupPerWorker?: number | null;
+  /** The same engine on one worker, run in the same rounds (its own times when workers is 1; null when it failed). */
+  oneWorkerMs?: Spread | null;
+  /** Parallel efficiency: median of per-run ratios oneWorker time / (workers x this time); 1 is perfect scaling (null when unknown). */
   efficiency?: number | null;
-  /** CPU time of this process and the engine's worker processes. */
+  /** CPU time of this process and of every thread of the engine's worker processes. */
   cpuMs?: Spread;
   /** Peak RSS of this process plus the engine's worker processes. */
   peakRssMiB?: number;

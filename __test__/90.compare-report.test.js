@@ -212,10 +212,27 @@ describe('renderHtml on partial reports', () => {
     const r = base();
     const js = r.workloads[0].results.find((x) => x.engine === 'js');
     Object.assign(js, { status: 'failed', error: 'boom' });
-    for (const x of r.workloads[0].results) if (x.status === 'ok') Object.assign(x, { speedup: null, efficiency: null });
+    for (const x of r.workloads[0].results) if (x.status === 'ok') Object.assign(x, { speedup: null, speedupPerWorker: null });
     const html = renderHtml(r);
     expectDocument(html);
     expect(html).toContain('no js baseline');
+  });
+
+  test('parallel efficiency is shown under that name with the one-worker time; unknown shows -', () => {
+    const r = base();
+    const rows = r.workloads[0].results;
+    const nt = rows.find((x) => x.engine === 'native-threads');
+    Object.assign(nt, { oneWorkerMs: { median: 12.5, min: 12.5, max: 12.5, runs: 1 }, timeMs: { median: 6.5, min: 6.5, max: 6.5, runs: 1 }, efficiency: 12.5 / (2 * 6.5) });
+    Object.assign(rows.find((x) => x.engine === 'cluster'), { oneWorkerMs: null, efficiency: null });
+    const html = renderHtml(r);
+    expectDocument(html);
+    expect(html).toContain('<th>parallel efficiency</th>');
+    expect(html).not.toMatch(/<th>efficiency<\/th>/);
+    const row = (engine) => html.split('<tr').find((tr) => tr.includes(`${engine}</span>`) && tr.includes('<td>'));
+    expect(row('native-threads')).toContain('<td>0.96<span class="sub">1 worker: 12.5 ms</span></td>');
+    expect(row('cluster')).toMatch(/<td>-<\/td><td>[\d.]+<\/td><td>[\d.]+<\/td><\/tr>/);
+    expect(row('js')).not.toContain('1 worker');
+    expect(html).toContain("Parallel efficiency is the engine's own time on one worker");
   });
 
   test('failed suite rows and scaling points show FAILED with the message', () => {

@@ -13,8 +13,8 @@ const { byName } = require('../lib/compare/engines');
 const HELP = `Usage: native-parallel compare [workloads..] [options]
 
 Runs the same work on Node's built-ins (worker_threads, Piscina, node:cluster) and on the native
-engines, checks every result against the JS reference, and reports time, speedup, efficiency,
-CPU and memory.
+engines, checks every result against the JS reference, and reports time, speedup vs js,
+parallel efficiency (against the same engine on 1 worker, run alongside), CPU and memory.
 
 Workloads (default: all):
   compute kernels  mandelbrot matmul sha256 blur histogram sort primes

@@ -28,9 +28,13 @@ async function main(): Promise<void> {
   await pool.destroy();
   const report: CompareReport = await compare({ workloads: ['mandelbrot', 'dispatch'], engines: ['js', 'native-threads'], size: 'small', runs: 3 });
   const first = report.workloads[0]?.results[0]?.timeMs?.median;
+  const row = report.workloads[0]?.results[0];
+  const efficiency: number | null | undefined = row?.efficiency;
+  const oneWorker: number | undefined = row?.oneWorkerMs?.median;
+  const perWorker: number | null | undefined = row?.speedupPerWorker;
   // @ts-expect-error: size must be small, medium or large
   await compare({ size: 'huge' });
-  void [out, count, stats, names, counts, code, first];
+  void [out, count, stats, names, counts, code, first, efficiency, oneWorker, perWorker];
 }
 
 void main;

@@ -91,9 +91,12 @@ async function compare(options) {
   const kernelNames = o.workloads.filter((w) => KERNEL_WORKLOADS.includes(w));
   const suiteNames = o.workloads.filter((w) => SUITES.includes(w));
 
+  // Parallel efficiency needs each engine's time on one worker: when the engines run on more,
+  // a one-worker instance of each runs beside it in the compute rounds (js is one already).
+  const oneWorker = (engine) => kernelNames.length > 0 && o.workers > 1 && engine.name !== 'js';
   let done = 0;
   const total =
-    kernelNames.length * engineModules.length * (o.runs + 1) +
+    kernelNames.length * (engineModules.length + engineModules.filter(oneWorker).length) * (o.runs + 1) +
     suiteNames.reduce((sum, s) => sum + suites[s].steps(engineModules, o.runs, o.workers), 0);
   const tick = (label) => {
     done++;
@@ -122,10 +125,17 @@ async function compare(options) {
   try {
     if (needsStarted) {
       for (const engine of engineModules) {
+        let entry;
         try {
-          started.push({ name: engine.name, instance: await engine.start({ workers: engine.name === 'js' ? 1 : o.workers }) });
+          entry = { name: engine.name, instance: await engine.start({ workers: engine.name === 'js' ? 1 : o.workers }) };
         } catch (err) {
           skipped.push({ engine: engine.name, reason: `failed to start: ${err.message}` });
+          continue;
+        }
+        started.push(entry);
+        if (oneWorker(engine)) {
+          // Not starting leaves this engine's efficiency unknown (null), nothing else.
+          entry.oneWorker = await engine.start({ workers: 1 }).catch(() => null);
         }
       }
     }
@@ -134,7 +144,7 @@ async function compare(options) {
     }
     if (suiteNames.includes('dispatch')) report.suites.dispatch = await suites.dispatch.dispatch({ engines: started, runs: o.runs, tick });
   } finally {
-    await Promise.all(started.map((s) => s.instance.stop()));
+    await Promise.all(started.flatMap((s) => [s.instance.stop(), s.oneWorker?.stop()]));
   }
   const live = engineModules.filter((e) => !skipped.some((s) => s.engine === e.name));
   if (suiteNames.includes('scaling')) report.suites.scaling = await suites.scaling.scaling({ engineModules: live, workers: o.workers, size: o.size, runs: o.runs, tick });

@@ -3,18 +3,21 @@
 /**
  * The compute comparison: one workload at a time, every engine alternated run by run, each
  * engine's output checked against the reference before any of its times count (a wrong answer
- * is a failure in the report, never a time).
+ * is a failure in the report, never a time). An engine on more than one worker may bring a
+ * second instance of itself on one worker (`oneWorker`): it runs in the same rounds, so parallel
+ * efficiency is a ratio of times measured side by side, like the speedup vs js.
  * @module native-parallel/lib/compare/kernels
  */
 
 const reference = require('../reference');
 const { workloads: makeWorkloads } = require('./workloads');
-const { now, msSince, summary, cpuMs, resetPeakRss, peakRssMiB } = require('./measure');
+const { now, msSince, summary, cpuMark, cpuMsSince, resetPeakRss, peakRssMiB } = require('./measure');
 
 /**
  * @param {object} o
  * @param {string[]} o.names workloads to run
- * @param {Array<{ name: string, instance: any }>} o.engines started engines
+ * @param {Array<{ name: string, instance: any, oneWorker?: any }>} o.engines started engines, with
+ *   the same engine started on one worker when `instance` has more
  * @param {'small' | 'medium' | 'large'} o.size
  * @param {number} o.runs counted runs per engine
  * @param {(label: string) => void} o.tick progress: called once per engine run
@@ -27,17 +30,24 @@ async function compareKernels({ names, engines, size, runs, tick }) {
     const expected = reference[name](w.make());
     // An engine may list the workloads it runs (`instance.kernels`); it is skipped for others.
     const skipFor = (engine, instance) => (instance.kernels && !instance.kernels.includes(name) ? `${engine} does not run ${name}` : null);
-    const state = engines.map(({ name: engine, instance }) => ({ engine, instance, input: w.make(), times: [], cpu: [], peak: [], error: null, skipped: skipFor(engine, instance) }));
+    const entry = (engine, instance, label) => ({ engine, instance, label, input: w.make(), times: [], cpu: [], peak: [], error: null, skipped: skipFor(engine, instance) });
+    const rows = engines.map(({ name: engine, instance, oneWorker }) => {
+      const row = entry(engine, instance, engine);
+      if (oneWorker && instance.workers > 1) row.oneWorker = entry(engine, oneWorker, `${engine} on 1 worker`);
+      return row;
+    });
+    // Every instance takes its turn in every round, the one-worker ones beside their engine.
+    const state = rows.flatMap((row) => (row.oneWorker ? [row, row.oneWorker] : [row]));
 
     const runOnce = async (s) => {
       w.reset?.(s.input);
       const pids = s.instance.pids();
       resetPeakRss(pids);
-      const cpu0 = cpuMs(pids);
+      const cpu = cpuMark(pids);
       const t0 = now();
       const result = await s.instance.run(name, s.input);
       const ms = msSince(t0);
-      return { result, ms, cpu: cpuMs(pids) - cpu0, peak: peakRssMiB(pids) };
+      return { result, ms, cpu: cpuMsSince(cpu), peak: peakRssMiB(pids) };
     };
     const verify = (s, result) => {
       if (!w.check(result, expected)) throw new Error(`${s.engine} returned a wrong ${name} result`);
@@ -46,7 +56,7 @@ async function compareKernels({ names, engines, size, runs, tick }) {
     // Warm-up run, checked.
     for (const s of state) {
       if (s.skipped) {
-        tick(`${name} ${s.engine} (skipped)`);
+        tick(`${name} ${s.label} (skipped)`);
         continue;
       }
       try {
@@ -54,14 +64,14 @@ async function compareKernels({ names, engines, size, runs, tick }) {
       } catch (err) {
         s.error = err.message;
       }
-      tick(`${name} ${s.engine} (warm-up)`);
+      tick(`${name} ${s.label} (warm-up)`);
     }
     // Counted runs, alternated with a rotating order; the last one is checked again.
     for (let round = 0; round < runs; round++) {
       for (let i = 0; i < state.length; i++) {
         const s = state[(round + i) % state.length];
         if (s.error || s.skipped) {
-          tick(`${name} ${s.engine}`);
+          tick(`${name} ${s.label}`);
           continue;
         }
         try {
@@ -73,26 +83,33 @@ async function compareKernels({ names, engines, size, runs, tick }) {
         } catch (err) {
           s.error = err.message;
         }
-        tick(`${name} ${s.engine}`);
+        tick(`${name} ${s.label}`);
       }
     }
 
-    const js = state.find((s) => s.engine === 'js' && !s.error);
+    const js = rows.find((s) => s.engine === 'js' && !s.error);
     out.push({
       name,
       kind: 'kernel',
       describe: w.describe,
-      results: state.map((s) => {
+      results: rows.map((s) => {
         if (s.skipped) return { engine: s.engine, workers: s.instance.workers, status: 'skipped', error: s.skipped };
         if (s.error) return { engine: s.engine, workers: s.instance.workers, status: 'failed', error: s.error };
+        const workers = s.instance.workers;
         const speedup = js ? summary(s.times.map((t, i) => js.times[i] / t)) : null;
+        // Parallel efficiency: the same engine's time on one worker / (workers x its time here),
+        // per round. On one worker that is itself: 1. Unknown (null) when the one-worker
+        // instance did not start or failed.
+        const one = workers === 1 ? s : s.oneWorker && !s.oneWorker.error && s.oneWorker.times.length === s.times.length ? s.oneWorker : null;
         return {
           engine: s.engine,
-          workers: s.instance.workers,
+          workers,
           status: 'ok',
           timeMs: summary(s.times),
           speedup,
-          efficiency: speedup ? speedup.median / s.instance.workers : null,
+          speedupPerWorker: speedup ? speedup.median / workers : null,
+          oneWorkerMs: one ? summary(one.times) : null,
+          efficiency: one ? summary(s.times.map((t, i) => one.times[i] / (workers * t))).median : null,
           cpuMs: summary(s.cpu),
           peakRssMiB: Math.max(...s.peak),
         };

@@ -32,13 +32,13 @@ nav{margin:12px 0;font-size:13px}nav a{color:var(--accent);text-decoration:none;
 .card.failed{border-color:var(--fail);background:var(--fail-bg);color:var(--fail)}
 .alert{border:1px solid var(--warn);background:var(--warn-bg);color:var(--warn);border-radius:8px;padding:8px 14px;margin:12px 0}.alert ul{margin:4px 0 0;padding-left:20px}
 .scroll{overflow-x:auto;margin:8px 0}table.kernel{table-layout:fixed;min-width:760px}table.kernel th{white-space:normal}table.kernel td:first-child .nm{white-space:normal;overflow-wrap:anywhere}
-table.kernel th:nth-child(1){width:23%}table.kernel th:nth-child(2){width:8%}table.kernel th:nth-child(3){width:22%}
-table.kernel th:nth-child(4){width:13%}table.kernel th:nth-child(5){width:11%}table.kernel th:nth-child(6){width:10%}table.kernel th:nth-child(7){width:13%}.nm{white-space:nowrap}
+table.kernel th:nth-child(1){width:21%}table.kernel th:nth-child(2){width:8%}table.kernel th:nth-child(3){width:22%}
+table.kernel th:nth-child(4){width:13%}table.kernel th:nth-child(5){width:13%}table.kernel th:nth-child(6){width:10%}table.kernel th:nth-child(7){width:13%}.nm{white-space:nowrap}
 table{border-collapse:collapse;width:100%;margin:0;font-variant-numeric:tabular-nums;font-size:13.5px}
 th,td{padding:5px 10px;border-bottom:1px solid var(--border);text-align:right;vertical-align:top}
 th{font-weight:600;color:var(--muted);font-size:12.5px;border-bottom-width:2px;white-space:nowrap}
 th:first-child,td:first-child,th.l,td.l{text-align:left}
-td .range{color:var(--muted);font-size:12px;margin-left:4px}
+td .range{color:var(--muted);font-size:12px;margin-left:4px}td .sub{display:block;color:var(--muted);font-size:12px;white-space:nowrap}
 tr.best td{background:var(--best)}tr.best td:first-child::after{content:"fastest";font-size:11px;color:var(--muted);margin-left:8px}
 tr.failed td,td.failed{color:var(--fail);background:var(--fail-bg)}
 td.failed{text-align:left;overflow-wrap:anywhere}td.failed strong,tr.failed strong{font-weight:700}
@@ -105,10 +105,11 @@ function kernelSection(w, colors) {
   const rows = (w.results ?? []).map((r) => {
     const lead = [name(colors, r.engine), esc(r.workers ?? '-')];
     if (!isOk(r) || !isNum(r.timeMs?.median)) return failedRow(lead, { error: r.error, status: r.status === 'skipped' ? 'skipped' : 'failed' }, 5);
-    const cells = [range(r.timeMs), ratio(r.speedup?.median), esc(fmt(r.efficiency)), esc(fmt(r.cpuMs?.median, 1)), esc(fmt(r.peakRssMiB, 0))];
+    const one = r.workers > 1 && isNum(r.oneWorkerMs?.median) ? `<span class="sub">1 worker: ${esc(fmt(r.oneWorkerMs.median))} ms</span>` : '';
+    const cells = [range(r.timeMs), ratio(r.speedup?.median), `${esc(fmt(r.efficiency))}${one}`, esc(fmt(r.cpuMs?.median, 1)), esc(fmt(r.peakRssMiB, 0))];
     return `<tr${r === best ? ' class="best"' : ''}>${[...lead, ...cells].map((c) => `<td>${c}</td>`).join('')}</tr>`;
   });
-  const head = ['engine', 'workers', 'ms median (min–max)', 'speedup vs js', 'efficiency', 'CPU ms', 'peak RSS MiB'];
+  const head = ['engine', 'workers', 'ms median (min–max)', 'speedup vs js', 'parallel efficiency', 'CPU ms', 'peak RSS MiB'];
   return `<section id="w-${esc(w.name)}"><h3>${esc(w.name)}<small>${esc(w.describe ?? '')}</small></h3>${table(head, rows, 1, 'kernel')}</section>`;
 }
 
@@ -238,8 +239,8 @@ ${workloads.map((w) => kernelSection(w, colors)).join('\n')}`);
   if (!workloads.length && !Object.keys(s).length) parts.push('<p class="alert">This report has no workloads and no suites.</p>');
 
   const note = cpus ? `With ${cpus} core${cpus === 1 ? '' : 's'} the best possible speedup from parallelism is ${cpus}×; ` : '';
-  parts.push(`<footer><p>${note}memory-bound kernels (histogram, sha256 input streaming) are capped by memory bandwidth. Efficiency is speedup ÷ workers: above 1 means the engine's code is faster per worker than js (native code), not superlinear scaling.</p>
-<p>Report schema ${esc(rep.schema ?? '?')}. Times are wall-clock milliseconds; CPU ms and peak RSS cover every process of the engine.</p></footer>`);
+  parts.push(`<footer><p>${note}memory-bound kernels (histogram, sha256 input streaming) are capped by memory bandwidth. Parallel efficiency is the engine's own time on one worker ÷ (workers × its time on N workers), both run in the same rounds: 1 is perfect scaling, less is what the extra workers lost to overhead or contention. It compares an engine with itself; speedup vs js compares engines.</p>
+<p>Report schema ${esc(rep.schema ?? '?')}. Times are wall-clock milliseconds; CPU ms (every thread, to the nanosecond) and peak RSS cover every process of the engine.</p></footer>`);
 
   const pageTitle = `native-parallel compare${cpus ? ` · ${cpus} CPUs` : ''}${m.node ? ` · Node ${m.node}` : ''}`;
   return `<!doctype html>

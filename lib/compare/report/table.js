@@ -23,7 +23,7 @@ function table(head, rows) {
 function kernelTable(w) {
   const rows = w.results.map((r) =>
     r.status === 'ok'
-      ? [r.engine, r.workers, range(r.timeMs), r.speedup ? `${f(r.speedup.median)}x` : '-', r.efficiency === null ? '-' : f(r.efficiency), f(r.cpuMs.median, 1), f(r.peakRssMiB, 0)]
+      ? [r.engine, r.workers, range(r.timeMs), r.speedup ? `${f(r.speedup.median)}x` : '-', f(r.efficiency), f(r.cpuMs.median, 1), f(r.peakRssMiB, 0)]
       : [r.engine, r.workers, `${(r.status ?? 'failed').toUpperCase()}: ${r.error}`, '', '', '', ''],
   );
   return `${w.name} (${w.describe})\n${table(['engine', 'workers', 'ms median (min-max)', 'speedup vs js', 'efficiency', 'CPU ms', 'peak RSS MiB'], rows)}`;
@@ -90,6 +90,9 @@ function renderTables(report) {
   const parts = [`native-parallel compare: ${m.cpus} CPUs (${m.model}), ${m.memoryGiB} GiB, Node ${m.node}; ${report.options.workers} workers, size ${report.options.size}, ${report.options.runs} runs`];
   for (const s of report.skipped) parts.push(`skipped ${s.engine}: ${s.reason}`);
   for (const w of report.workloads) parts.push(kernelTable(w));
+  if (report.workloads.length > 0) {
+    parts.push('efficiency: parallel efficiency, the engine\'s time on 1 worker / (workers x its time on N), both run in the same rounds; 1 is perfect scaling, - when unknown.');
+  }
   parts.push(...suiteTables(report.suites));
   parts.push(`With ${m.cpus} cores the best possible speedup is ${m.cpus}x; memory-bound kernels (histogram, sha256 input streaming) are capped by memory bandwidth.`);
   return parts.join('\n\n');
