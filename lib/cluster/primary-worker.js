@@ -2,7 +2,7 @@
 
 /**
  * A worker as the primary sees it (`cluster.workers[id]`, the argument of every cluster event),
- * and its `worker.process`. The cluster (`primary.js`) drives it through the symbols below.
+ * and its `worker.process`. The cluster (`primary.js`) keeps its record under `kState`.
  * @module native-parallel/lib/cluster/primary-worker
  */
 
@@ -11,18 +11,7 @@ const net = require('node:net');
 const errors = require('../errors');
 const { Channel } = require('./channel');
 const { validateSignal } = require('./validate');
-
-const kChannel = Symbol('channel');
-const kControlFd = Symbol('controlFd');
-const kSlot = Symbol('slot');
-const kReplaces = Symbol('replaces');
-const kKilled = Symbol('killed');
-const kKeys = Symbol('keys');
-const kDeposits = Symbol('deposits');
-const kExit = Symbol('exit');
-const kBalance = Symbol('balance');
-const kCluster = Symbol('cluster');
-const kDone = Symbol('done');
+const { kState } = require('./symbols');
 
 /** Emits an error where someone listens: the worker, else the cluster, else a warning. */
 function reportError(cluster, worker, err) {
@@ -55,7 +44,7 @@ class WorkerProcess {
 
   /** Sends a signal; returns false when the process is already gone. */
   kill(signal = 'SIGTERM') {
-    return this.worker[kCluster].signal(this.worker, validateSignal(signal, 'signal'));
+    return this.worker[kState].cluster.signal(this.worker, validateSignal(signal, 'signal'));
   }
 }
 
@@ -73,17 +62,25 @@ class Worker extends EventEmitter {
     const pipe = (fd) => (fd === null || fd === undefined ? null : new net.Socket({ fd, readable: true, writable: false }));
     /** Process handle: `pid`, `exitCode`, `signalCode`, `stdout`/`stderr` (silent), `kill()`. */
     this.process = new WorkerProcess(this, spawned.pid, pipe(spawned.stdoutFd), pipe(spawned.stderrFd));
-    Object.defineProperties(this, {
-      [kCluster]: { value: cluster },
-      [kChannel]: { value: new Channel(spawned.ipcFd, serialization) },
-      [kControlFd]: { value: spawned.controlFd, writable: true },
-      [kSlot]: { value: slot },
-      [kReplaces]: { value: replaces, writable: true },
-      [kKilled]: { value: false, writable: true },
-      [kKeys]: { value: new Set() },
-      [kDeposits]: { value: new Map() },
-      [kExit]: { value: null, writable: true },
-      [kDone]: { value: false, writable: true },
+    Object.defineProperty(this, kState, {
+      value: {
+        cluster,
+        channel: new Channel(spawned.ipcFd, serialization),
+        /** The control socket (fd passing), -1 once closed. */
+        controlFd: spawned.controlFd,
+        /** What a restarted or reloaded replacement inherits: env, shared memory, restart times. */
+        slot,
+        /** The worker this one replaces in a reload, until it is ready. */
+        replaces,
+        /** `kill()` was called: never restarted. */
+        killed: false,
+        /** The addresses it listens on. */
+        keys: new Set(),
+        /** Set when its process was reaped: `{ timer }` while its channel drains. */
+        exit: null,
+        /** Its exit has been reported. */
+        done: false,
+      },
     });
   }
 
@@ -101,12 +98,12 @@ class Worker extends EventEmitter {
    */
   send(message, callback = undefined) {
     if (callback !== undefined && typeof callback !== 'function') throw errors.invalidArgType('callback', 'of type function', callback);
-    const channel = this[kChannel];
+    const { channel, cluster } = this[kState];
     if (!channel.open) {
       const err = errors.ipcChannelClosed();
       if (message === undefined) throw errors.missingArgs('message');
       if (callback) process.nextTick(callback, err);
-      else process.nextTick(() => reportError(this[kCluster], this, err));
+      else process.nextTick(() => reportError(cluster, this, err));
       return false;
     }
     return channel.send(message, callback);
@@ -114,7 +111,7 @@ class Worker extends EventEmitter {
 
   /** Asks the worker to stop accepting, finish in-flight requests and close its channel. */
   disconnect() {
-    this[kCluster].disconnectWorker(this);
+    this[kState].cluster.disconnectWorker(this);
     return this;
   }
 
@@ -124,8 +121,8 @@ class Worker extends EventEmitter {
    */
   kill(signal = 'SIGTERM') {
     const signo = validateSignal(signal, 'signal');
-    this[kKilled] = true;
-    this[kCluster].signal(this, signo);
+    this[kState].killed = true;
+    this[kState].cluster.signal(this, signo);
   }
 
   /** Same as `kill`. */
@@ -140,7 +137,7 @@ class Worker extends EventEmitter {
 
   /** True while the IPC channel is open. */
   isConnected() {
-    return this[kChannel].open;
+    return this[kState].channel.open;
   }
 }
 
@@ -148,5 +145,4 @@ module.exports = {
   Worker,
   WorkerProcess,
   reportError,
-  symbols: { kChannel, kControlFd, kSlot, kReplaces, kKilled, kKeys, kDeposits, kExit, kBalance, kCluster, kDone },
 };

@@ -19,7 +19,7 @@ const { loadNative } = require('../native');
 const { Channel } = require('./channel');
 const validate = () => require('./validate');
 
-const kState = Symbol.for('native-parallel.cluster.worker');
+const { kWorkerState: kState } = require('./symbols');
 const ENV = ['NATIVE_PARALLEL_IPC_FD', 'NATIVE_PARALLEL_CONTROL_FD', 'NATIVE_PARALLEL_WORKER_ID', 'NATIVE_PARALLEL_SERIALIZATION', 'NATIVE_PARALLEL_ADDON', 'NATIVE_PARALLEL_SHARED'];
 
 /** True in a process the native cluster started. */
@@ -189,20 +189,8 @@ class WorkerState {
   }
 
   onInternal(message) {
-    switch (message.act) {
-      case 'disconnect':
-        this.disconnect(true);
-        break;
-      case 'listenReply': {
-        const resolve = this.pending.get(message.seq);
-        if (resolve) {
-          this.pending.delete(message.seq);
-          this.updateRef();
-          resolve(message);
-        }
-        break;
-      }
-    }
+    const handler = Object.hasOwn(workerHandlers, message.act) ? workerHandlers[message.act] : undefined;
+    if (handler) handler(this, message);
   }
 
   /** @param {boolean} primaryInitiated */
@@ -295,6 +283,23 @@ class WorkerState {
     server.listen({ fd, backlog });
   }
 }
+
+/**
+ * Internal messages from the primary, by `act`.
+ * @type {Record<string, (state: WorkerState, message: any) => void>}
+ */
+const workerHandlers = {
+  disconnect(state) {
+    state.disconnect(true);
+  },
+  listenReply(state, message) {
+    const resolve = state.pending.get(message.seq);
+    if (!resolve) return;
+    state.pending.delete(message.seq);
+    state.updateRef();
+    resolve(message);
+  },
+};
 
 /** The `cluster` object in a worker. */
 class WorkerCluster extends EventEmitter {
