@@ -2,17 +2,18 @@
 
 /**
  * The primary's listening handles, one per address a worker listens on: a `SharedHandle`
- * (`balance: 'shared'`) or a `ReusePortHandle` (`'reuseport'`), each with `add(worker)` /
- * `remove(worker)` as node:cluster's round-robin and shared handles.
+ * (`balance: 'shared'`), a `ReusePortHandle` (`'reuseport'`) or, for UDP, a `UdpHandle`; each
+ * with `add(worker)` / `remove(worker)` as node:cluster's round-robin and shared handles.
  * @module native-parallel/lib/cluster/handles
  */
 
 const { SharedHandle } = require('./shared-handle');
 const { ReusePortHandle } = require('./reuseport-handle');
+const { UdpHandle } = require('./udp-handle');
 const { kState } = require('./symbols');
 
 class Handles {
-  /** @type {Map<string, SharedHandle | ReusePortHandle>} */
+  /** @type {Map<string, SharedHandle | ReusePortHandle | UdpHandle>} */
   #byKey = new Map();
 
   /** @param {string} key */
@@ -23,13 +24,15 @@ class Handles {
   /**
    * The handle for `key`, made on first use (which may throw: bind errors carry `code`).
    * @param {string} key
-   * @param {'shared' | 'reuseport'} balance
-   * @param {{ host: string, port: number, backlog: number }} address
+   * @param {'shared' | 'reuseport' | 'udp'} kind
+   * @param {any} address host, port and the options of that kind
    */
-  obtain(key, balance, address) {
+  obtain(key, kind, address) {
     let handle = this.#byKey.get(key);
     if (handle === undefined) {
-      handle = balance === 'shared' ? new SharedHandle(address) : new ReusePortHandle(address);
+      if (kind === 'udp') handle = new UdpHandle(address);
+      else if (kind === 'shared') handle = new SharedHandle(address);
+      else handle = new ReusePortHandle(address);
       this.#byKey.set(key, handle);
     }
     return handle;

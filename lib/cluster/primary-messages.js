@@ -22,12 +22,13 @@ const handlers = {
   },
 
   /** A worker asks for a listening socket: the shared one, a handed-over one, or a port. */
-  listen(state, worker, { seq, host, port, backlog }) {
-    const key = `${host}:${port}`;
+  listen(state, worker, { seq, key, host, port, backlog, ipv6Only, udp, flags }) {
     const record = worker[kState];
+    if (worker.exitedAfterDisconnect) return; // as node:cluster: it is leaving
     let body;
     try {
-      const handle = state.handles.obtain(key, record.balance, { host, port, backlog });
+      const kind = udp ? 'udp' : record.balance;
+      const handle = state.handles.obtain(key, kind, { host, port, backlog, ipv6Only, udp, flags });
       const sendFd = (fd) => {
         const token = ++state.tokens;
         nativeCluster().sendFd(record.controlFd, fd, token);
@@ -35,9 +36,11 @@ const handlers = {
       };
       body = handle.add(worker, sendFd, port, record.replaces);
     } catch (err) {
-      body = { error: { code: err.code, message: err.message, syscall: 'listen' } };
+      body = { error: { code: err.code, message: err.message, syscall: udp ? 'bind' : 'listen' } };
     }
-    record.channel.sendInternal({ act: 'listenReply', seq, key, ...body });
+    const reply = (b) => record.channel.sendInternal({ act: 'listenReply', seq, key, ...b });
+    if (typeof body.then === 'function') body.then(reply, (err) => reply({ error: { code: err.code, message: err.message, syscall: 'bind' } }));
+    else reply(body);
   },
 
   /** A worker hands over a copy of its own socket (reuseport), kept for a reload. */
@@ -60,10 +63,11 @@ const handlers = {
   },
 
   listening(state, worker, { key, address }) {
+    const info = { addressType: address.addressType, address: address.address, port: address.port, fd: address.fd };
     worker.state = 'listening';
     worker[kState].keys.add(key);
-    worker.emit('listening', address);
-    state.cluster.emit('listening', worker, address);
+    worker.emit('listening', info);
+    state.cluster.emit('listening', worker, info);
   },
 
   unlisten(state, worker, { key }) {

@@ -25,12 +25,12 @@ class ReusePortHandle {
 
   /**
    * Reserves the port when `port` is 0; throws (a native error with `code`) when it cannot.
-   * @param {{ host: string, port: number }} address
+   * @param {{ host: string, port: number, ipv6Only?: boolean }} address
    */
-  constructor({ host, port }) {
+  constructor({ host, port, ipv6Only }) {
     this.port = port;
     if (port === 0) {
-      const [fd, actual] = native().bind(host, 0, 1, 'reservation');
+      const [fd, actual] = native().bind(host, 0, 1, 'reservation', !!ipv6Only);
       this.fd = fd;
       this.port = actual;
     }

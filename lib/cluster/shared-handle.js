@@ -15,10 +15,10 @@ class SharedHandle {
 
   /**
    * Binds and listens at once; throws (a native error with `code`) when it cannot.
-   * @param {{ host: string, port: number, backlog: number }} address
+   * @param {{ host: string, port: number, backlog: number, ipv6Only?: boolean }} address
    */
-  constructor({ host, port, backlog }) {
-    const [fd, actual] = loadNative('cluster').NativeCluster.bind(host, port, backlog, 'shared');
+  constructor({ host, port, backlog, ipv6Only }) {
+    const [fd, actual] = loadNative('cluster').NativeCluster.bind(host, port, backlog, 'shared', !!ipv6Only);
     this.fd = fd;
     this.port = actual;
   }

@@ -23,26 +23,47 @@ const addonPath = () => (addon ??= binaryPath());
 /** Signal numbers to names (`9` -> `'SIGKILL'`). */
 const signalNames = Object.fromEntries(Object.entries(os.constants.signals).map(([name, n]) => [n, name]));
 
-/** The settings a primary starts from. */
-function defaults() {
+/** node:cluster's defaults for `cluster.settings` (the same four fields). */
+function nodeDefaults() {
   return {
-    exec: process.argv[1],
     args: process.argv.slice(2),
+    exec: process.argv[1],
     execArgv: process.execArgv,
-    env: {},
-    cwd: undefined,
     silent: false,
-    balance: 'reuseport',
-    serialization: 'advanced',
-    restart: { ...RESTART_DEFAULTS },
-    shutdownTimeoutMs: 10000,
-    handleSignals: true,
   };
 }
 
 /**
+ * The native extras' defaults (kept outside `cluster.settings`). No restart, as node:cluster;
+ * `balance` follows `cluster.schedulingPolicy` unless given.
+ */
+function nativeDefaults() {
+  return {
+    env: {},
+    balance: undefined,
+    restart: false,
+    shutdownTimeoutMs: 10000,
+    handleSignals: true,
+    shared: {},
+  };
+}
+
+/** `restart: {}` means these. */
+const restartDefaults = () => ({ ...RESTART_DEFAULTS });
+
+let debugPortOffset = 1;
+/** node:cluster's `--inspect-port` for a worker when the primary's execArgv uses the inspector. */
+function inspectArgs(execArgv, inspectPort) {
+  if (!execArgv.some((a) => /^--(inspect|inspect-brk|inspect-wait|debug)(=|-port=|$)/.test(a))) return [];
+  let port = inspectPort;
+  if (typeof port === 'function') port = port();
+  if (port === undefined) port = process.debugPort + debugPortOffset++;
+  return [`--inspect-port=${port}`];
+}
+
+/**
  * The native spawner's options for worker `id`.
- * @param {Record<string, any>} s the cluster's settings
+ * @param {Record<string, any>} s node:cluster's settings plus the native extras
  * @param {{ env: Record<string, string>, shared: Record<string, any> }} slot this worker's own env and memory
  * @param {number} id
  */
@@ -58,6 +79,9 @@ function spawnOptions(s, slot, id) {
     ...process.env,
     ...s.env,
     ...slot.env,
+    // As node:cluster: Node's net and dgram then take their cluster path in the worker, where
+    // the bootstrap routes them through this cluster. Node removes it before user code runs.
+    NODE_UNIQUE_ID: String(id),
     NATIVE_PARALLEL_SHARED: shared.length === 0 ? undefined : JSON.stringify(shared.map(([name], i) => [name, SHARED_FD_BASE + i])),
     NATIVE_PARALLEL_IPC_FD: '3',
     NATIVE_PARALLEL_CONTROL_FD: '4',
@@ -69,7 +93,8 @@ function spawnOptions(s, slot, id) {
   for (const [k, v] of Object.entries(env)) if (v !== undefined) envList.push(`${k}=${v}`);
   return {
     file: process.execPath,
-    args: [...s.execArgv, '--require', BOOTSTRAP, s.exec, ...s.args],
+    // The bootstrap comes first, so that it runs before any other preload.
+    args: ['--require', BOOTSTRAP, ...s.execArgv, ...inspectArgs(s.execArgv, s.inspectPort), s.exec, ...s.args],
     env: envList,
     cwd: s.cwd,
     silent: s.silent,
@@ -77,4 +102,4 @@ function spawnOptions(s, slot, id) {
   };
 }
 
-module.exports = { defaults, spawnOptions, signalNames, BOOTSTRAP };
+module.exports = { nodeDefaults, nativeDefaults, restartDefaults, spawnOptions, signalNames, BOOTSTRAP };
