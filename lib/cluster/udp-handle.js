@@ -11,10 +11,15 @@
 const dgram = require('node:dgram');
 const { once } = require('node:events');
 
-/** The fd of a bound dgram socket (its handle is not public; its fd is what is shared). */
-function fdOf(socket) {
+/** A dgram socket's handle (not public: found by its symbol's description). */
+function handleOf(socket) {
   const key = Object.getOwnPropertySymbols(socket).find((s) => s.description === 'state symbol');
-  const fd = key ? socket[key].handle?.fd : undefined;
+  return key ? socket[key].handle : undefined;
+}
+
+/** The fd of a bound dgram socket (its fd is what is shared). */
+function fdOf(socket) {
+  const fd = handleOf(socket)?.fd;
   if (typeof fd !== 'number' || fd < 0) throw Object.assign(new Error('The UDP socket has no fd'), { code: 'EBADF' });
   return fd;
 }
@@ -33,6 +38,8 @@ class UdpHandle {
     this.socket.unref();
     this.ready = once(this.socket, 'listening').then(() => {
       this.port = this.socket.address().port;
+      // The primary only holds the socket: datagrams are for the workers to read.
+      handleOf(this.socket)?.recvStop();
     });
     // A failed bind rejects `ready` (once() rejects on 'error').
     this.ready.catch(() => {});

@@ -228,8 +228,10 @@ class WorkerState {
       return;
     }
     if ((typeof fd === 'number' && fd >= 0) || typeof addressType !== 'number' || addressType < 0 || !(options.port >= 0)) {
-      // A pipe, a path or an inherited fd: listened on here, as in a single process.
+      // A pipe, a path or an inherited fd: listened on here, as in a single process (and, as
+      // node:cluster's handles, closed when the worker disconnects).
       obj._listen2(options.address, options.port, addressType, options.backlog, fd, options.flags);
+      if (obj._handle) this.track(obj, obj._handle, null, null);
       return;
     }
     this.listenTcp(obj, options).then(
@@ -330,10 +332,11 @@ class WorkerState {
       if (!left) {
         left = true;
         this.servers.delete(entry);
-        if (this.channel.writable) this.channel.sendInternal({ act: 'unlisten', key });
+        if (key !== null && this.channel.writable) this.channel.sendInternal({ act: 'unlisten', key });
       }
       return close.apply(handle, args);
     };
+    if (key === null) return;
     obj.once('listening', () => {
       if (left) return;
       this.worker.state = 'listening';
