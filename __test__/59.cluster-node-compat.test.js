@@ -58,3 +58,12 @@ test("an exception thrown in an 'exit' listener ends the primary, as an uncaught
     expect(r.stdout).toBe('primary exits 1');
   }
 });
+
+test('an ESM program: import cluster from the module (its default export), both sides', async () => {
+  const { node, native } = await runBoth('esm.mjs');
+  expect(node.code).toBe(0);
+  expect(native.stderr).toBe('');
+  expect(native.code).toBe(0);
+  expect(node.stdout).toContain('exit 0 null true');
+  expect(native.stdout).toBe(node.stdout);
+});
