@@ -297,6 +297,12 @@ export interface ClusterRestartPolicy {
   backoffMs?: number;
 }
 
+/**
+ * `setupPrimary`'s settings: node:cluster's (`exec`, `args`, `execArgv`, `cwd`, `silent`,
+ * `serialization`, `windowsHide`, `inspectPort`), kept in `cluster.settings`, and the native
+ * extras (`env`, `balance`, `restart`, `shutdownTimeoutMs`, `handleSignals`, `shared`), kept in
+ * `cluster.nativeSettings`. `stdio`, `uid` and `gid` throw ERR_FEATURE_UNAVAILABLE.
+ */
 export interface ClusterSettings {
   /** Script workers run. Default: `process.argv[1]`. */
   exec?: string;
@@ -309,11 +315,15 @@ export interface ClusterSettings {
   cwd?: string;
   /** Pipe worker stdout/stderr to `worker.process.stdout`/`stderr` (stdin is /dev/null). Default false. */
   silent?: boolean;
-  /** Default 'reuseport'. Cannot change while workers run. */
+  /** Ignored (Windows only in node:cluster). */
+  windowsHide?: boolean;
+  /** The inspector port of workers whose execArgv uses `--inspect` (node:cluster's). */
+  inspectPort?: number | (() => number);
+  /** Default 'reuseport' (`'shared'` when `schedulingPolicy` is SCHED_NONE). Cannot change while workers run. */
   balance?: ClusterBalance;
   /** Default 'advanced' (v8.serialize). */
   serialization?: 'advanced' | 'json';
-  /** `false` turns restarting off. */
+  /** Restart crashed workers with backoff. Default `false` (off, as node:cluster); `{}` for the defaults. */
   restart?: ClusterRestartPolicy | false;
   /** How long shutdown() and reload() wait for a disconnecting worker before SIGKILL. Default 10000. */
   shutdownTimeoutMs?: number;
@@ -333,12 +343,39 @@ export interface ClusterForkOptions {
   shared?: Record<string, SharedMemory>;
 }
 
-/** The address a worker listens on, as in node:cluster's 'listening' event. */
-export interface ClusterAddress {
-  address: string;
-  port: number;
-  addressType: 4 | 6;
+/** `cluster.settings`: node:cluster's fields only. */
+export interface ClusterNodeSettings {
+  exec?: string;
+  args?: string[];
+  execArgv?: string[];
+  cwd?: string;
+  silent?: boolean;
+  serialization?: 'advanced' | 'json';
+  windowsHide?: boolean;
+  inspectPort?: number | (() => number);
+  [key: string]: unknown;
 }
+
+/** `cluster.nativeSettings`: the native extras in effect. */
+export interface ClusterNativeSettings {
+  env: Record<string, string>;
+  balance: ClusterBalance;
+  restart: Required<ClusterRestartPolicy> | false;
+  shutdownTimeoutMs: number;
+  handleSignals: boolean;
+  shared: Record<string, SharedMemory>;
+}
+
+/** The address a worker listens on, as in node:cluster's 'listening' event (the address asked for, the port got). */
+export interface ClusterAddress {
+  address: string | null;
+  port: number;
+  addressType: 4 | 6 | -1 | 'udp4' | 'udp6';
+  fd?: number;
+}
+
+/** What `send()` can pass along with a message. */
+export type ClusterSendHandle = import('node:net').Socket | import('node:net').Server;
 
 export interface ClusterListenOptions {
   /** Default 0: one free port, the same for every worker. */
@@ -349,15 +386,26 @@ export interface ClusterListenOptions {
   backlog?: number;
 }
 
-/** `worker.process`: pid, exit status and (with `silent`) output streams. */
-export interface ClusterWorkerProcess {
+/** `worker.process`: ChildProcess-like (pid, exit status, channel, and with `silent` output streams). */
+export interface ClusterWorkerProcess extends NodeJS.EventEmitter {
   readonly pid: number;
   exitCode: number | null;
   signalCode: NodeJS.Signals | null;
+  readonly killed: boolean;
+  readonly stdin: null;
   readonly stdout: import('node:net').Socket | null;
   readonly stderr: import('node:net').Socket | null;
   readonly connected: boolean;
+  readonly spawnfile: string;
+  readonly spawnargs: string[];
   kill(signal?: NodeJS.Signals | number): boolean;
+  send(message: unknown, handle?: ClusterSendHandle, options?: { keepOpen?: boolean }, callback?: (error: Error | null) => void): boolean;
+  send(message: unknown, callback?: (error: Error | null) => void): boolean;
+  disconnect(): void;
+  on(event: 'exit', listener: (code: number | null, signal: NodeJS.Signals | null) => void): this;
+  on(event: 'disconnect', listener: () => void): this;
+  on(event: 'message', listener: (message: any, handle?: ClusterSendHandle) => void): this;
+  on(event: string | symbol, listener: (...args: any[]) => void): this;
 }
 
 /** A worker as the primary sees it (`cluster.workers[id]`). */
@@ -370,6 +418,7 @@ export interface ClusterWorker extends NodeJS.EventEmitter {
   /** True when it left through disconnect(), reload() or shutdown(); false for any other exit. */
   exitedAfterDisconnect: boolean | undefined;
   /** Throws (ERR_INVALID_ARG_VALUE) when the message cannot be serialized. */
+  send(message: unknown, handle?: ClusterSendHandle, options?: { keepOpen?: boolean }, callback?: (error: Error | null) => void): boolean;
   send(message: unknown, callback?: (error: Error | null) => void): boolean;
   /** Kills the worker (default SIGTERM); a killed worker is not restarted. */
   kill(signal?: NodeJS.Signals | number): void;
@@ -380,7 +429,7 @@ export interface ClusterWorker extends NodeJS.EventEmitter {
   isConnected(): boolean;
   on(event: 'online' | 'disconnect', listener: () => void): this;
   on(event: 'listening', listener: (address: ClusterAddress) => void): this;
-  on(event: 'message', listener: (message: any) => void): this;
+  on(event: 'message', listener: (message: any, handle?: ClusterSendHandle) => void): this;
   on(event: 'exit', listener: (code: number | null, signal: NodeJS.Signals | null) => void): this;
   on(event: 'error', listener: (error: NativeParallelError) => void): this;
   on(event: string | symbol, listener: (...args: any[]) => void): this;
@@ -392,11 +441,16 @@ export interface ClusterWorkerSelf extends NodeJS.EventEmitter {
   readonly pid: number;
   readonly process: NodeJS.Process;
   exitedAfterDisconnect: boolean | undefined;
+  state: string;
+  send(message: unknown, handle?: ClusterSendHandle, options?: { keepOpen?: boolean }, callback?: (error: Error | null) => void): boolean;
   send(message: unknown, callback?: (error: Error | null) => void): boolean;
+  /** Closes its servers (draining them), then the channel. */
   disconnect(): this;
-  kill(signal?: NodeJS.Signals | number): void;
+  /** Tells the primary it leaves on purpose, disconnects and exits with code 0 (as node:cluster). */
+  kill(): void;
+  destroy(): void;
   isConnected(): boolean;
-  isDead(): false;
+  isDead(): boolean;
   on(event: 'message', listener: (message: any) => void): this;
   on(event: 'disconnect', listener: () => void): this;
   on(event: string | symbol, listener: (...args: any[]) => void): this;
@@ -407,8 +461,16 @@ export interface Cluster extends NodeJS.EventEmitter {
   readonly isPrimary: boolean;
   readonly isMaster: boolean;
   readonly isWorker: boolean;
-  /** Settings forks use (primary). */
-  readonly settings: ClusterSettings;
+  /** node:cluster's settings forks use (primary); assigning a field before fork() works as there. */
+  settings: ClusterNodeSettings;
+  /** The native extras in effect (primary). */
+  readonly nativeSettings: ClusterNativeSettings;
+  /** `cluster.Worker`: `worker instanceof cluster.Worker`. */
+  readonly Worker: new (options?: { id?: number; state?: string; process?: unknown }) => NodeJS.EventEmitter;
+  readonly SCHED_NONE: 1;
+  readonly SCHED_RR: 2;
+  /** SCHED_RR (default: balance 'reuseport') or SCHED_NONE (balance 'shared'); frozen at the first setupPrimary/fork. */
+  schedulingPolicy: number;
   /** Live workers by id (primary). */
   readonly workers: Record<number, ClusterWorker> | undefined;
   /** This worker (in a worker; undefined in the primary). */
@@ -426,15 +488,15 @@ export interface Cluster extends NodeJS.EventEmitter {
   shutdown(): Promise<void>;
   /** `disconnect()` on every worker; `callback` once all are disconnected (never kills). */
   disconnect(callback?: () => void): void;
-  /** In a worker: listen the cluster's way. Elsewhere: `server.listen({ port, host, backlog })`. */
+  /** `server.listen({ port, host, backlog })`, validated (in a worker every TCP listen goes through the cluster's balance). */
   listen<S extends import('node:net').Server>(server: S, options?: ClusterListenOptions, callback?: () => void): S;
   on(event: 'fork' | 'online' | 'disconnect', listener: (worker: ClusterWorker) => void): this;
   on(event: 'listening', listener: (worker: ClusterWorker, address: ClusterAddress) => void): this;
-  on(event: 'message', listener: (worker: ClusterWorker, message: any) => void): this;
+  on(event: 'message', listener: (worker: ClusterWorker, message: any, handle?: ClusterSendHandle) => void): this;
   on(event: 'exit', listener: (worker: ClusterWorker, code: number | null, signal: NodeJS.Signals | null) => void): this;
   on(event: 'restart', listener: (worker: ClusterWorker, replaced: ClusterWorker) => void): this;
   on(event: 'error', listener: (error: NativeParallelError, worker?: ClusterWorker | null) => void): this;
-  on(event: 'setup', listener: (settings: ClusterSettings) => void): this;
+  on(event: 'setup', listener: (settings: ClusterNodeSettings) => void): this;
   on(event: string | symbol, listener: (...args: any[]) => void): this;
 }
 

@@ -111,13 +111,17 @@ test('setupPrimary merges settings, emits setup, and applies exec, args, execArg
   cluster.setupPrimary({ execArgv: ['--no-warnings'], cwd: os.tmpdir() });
   await new Promise((r) => setImmediate(r));
   expect(setups.length).toBe(2);
-  expect(cluster.settings).toMatchObject({
+  // node:cluster's fields only; the native extras live in nativeSettings.
+  expect(cluster.settings).toEqual({
     exec: WORKER,
     args: ['--flag', 'value'],
     execArgv: ['--no-warnings'],
     cwd: os.tmpdir(),
-    balance: 'reuseport',
     serialization: 'advanced',
+    silent: false,
+  });
+  expect(cluster.nativeSettings).toMatchObject({
+    balance: 'reuseport',
     restart: { maxRestarts: 10, windowMs: 60000, backoffMs: 100 },
     shutdownTimeoutMs: 10000,
   });
@@ -125,7 +129,8 @@ test('setupPrimary merges settings, emits setup, and applies exec, args, execArg
   w.send({ cmd: 'info' });
   const [info] = await once(w, 'message');
   expect(info.argv).toEqual(['--flag', 'value']);
-  expect(info.execArgv).toEqual(['--no-warnings', '--require', path.join(__dirname, '..', 'lib', 'cluster', 'bootstrap.js')]);
+  // As in node:cluster, the worker sees exactly the execArgv it was given (the preload is hidden).
+  expect(info.execArgv).toEqual(['--no-warnings']);
   expect(info.cwd).toBe(os.tmpdir());
 });
 
@@ -140,7 +145,7 @@ test('changing settings affects only workers forked afterwards', async () => {
   expect(ib.argv).toEqual(['later']);
 });
 
-test('a worker with nothing to do exits by itself with code 0 and is not restarted', async () => {
+test('a worker whose channel is unref()ed exits by itself with code 0 and is not restarted', async () => {
   const restarts = [];
   cluster.on('restart', (w) => restarts.push(w));
   const w = track(cluster.fork({ MODE: 'quiet' }));

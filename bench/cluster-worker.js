@@ -4,6 +4,7 @@
  * Worker for bench/cluster.js, the same code on every engine:
  *   BENCH_ENGINE=node     a node:cluster worker (process.send / server.listen)
  *   BENCH_ENGINE=native   a native-parallel cluster worker (cluster.worker.send / cluster.listen)
+ *   BENCH_ENGINE=native-dropin  the node worker's code on the native cluster (process.send / server.listen)
  *   BENCH_ENGINE=single   one plain process (no cluster), PORT given
  * BENCH_MODE=echo echoes every message; BENCH_MODE=http serves "Hello World" and counts
  * requests and connections, reported on a { cmd: 'stats' } message.
@@ -26,6 +27,12 @@ if (engine === 'node') {
   send = (m) => cluster.worker.send(m);
   onMessage = (f) => cluster.worker.on('message', f);
   listen = (server) => cluster.listen(server, { port: Number(process.env.PORT || 0), host: '127.0.0.1' });
+} else if (engine === 'native-dropin') {
+  // The node:cluster program unchanged: process.send and a plain server.listen().
+  require('../cluster');
+  send = (m) => process.send(m);
+  onMessage = (f) => process.on('message', f);
+  listen = (server) => server.listen({ port: Number(process.env.PORT || 0), host: '127.0.0.1' });
 } else {
   send = () => {};
   onMessage = () => {};

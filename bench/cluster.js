@@ -278,10 +278,12 @@ async function listeningCluster(start, n) {
 async function httpSection() {
   console.log(`\n[2/4] HTTP hello world, 2 workers, ${CONNECTIONS} connections, ${SECONDS} s per run`);
   const reuse = nativeCluster({ balance: 'reuseport' });
+  const dropin = nativeCluster({ balance: 'reuseport' });
   const shared = nativeCluster({ balance: 'shared' });
   const env = { BENCH_MODE: 'http', BENCH_ENGINE: 'native' };
   const servers = {
     'native reuseport': await listeningCluster(() => reuse.fork(env), 2),
+    'native reuseport, drop-in listen()': await listeningCluster(() => dropin.fork({ BENCH_MODE: 'http', BENCH_ENGINE: 'native-dropin' }), 2),
     'native shared': await listeningCluster(() => shared.fork(env), 2),
     'node:cluster (round-robin)': await listeningCluster(() => forkNode({ BENCH_MODE: 'http' }), 2),
     'single process': await startSingle(),
@@ -337,10 +339,16 @@ async function httpSection() {
       ['server', 'req/s', 'vs node:cluster', 'p50 ms', 'p99 ms', 'p99 vs node', 'busiest worker, requests', 'connections'],
       rows,
     );
+    // The drop-in path (a plain server.listen() in the worker) against cluster.listen(), per round.
+    const dropinName = 'native reuseport, drop-in listen()';
+    const dropinVsListen = ratio(pick(values[dropinName], 'rps'), pick(values['native reuseport'], 'rps'));
+    const dropinP99 = ratio(pick(values[dropinName], 'p99'), pick(values['native reuseport'], 'p99'));
+    section[label].dropinVsClusterListen = { rps: dropinVsListen, p99: dropinP99 };
+    console.log(`drop-in listen() vs cluster.listen() (${label}): req/s ${fmt(dropinVsListen.median)}x (${fmt(dropinVsListen.min)}-${fmt(dropinVsListen.max)}), p99 ${fmt(dropinP99.median)}x`);
   }
   results.sections.http = section;
   servers['single process'].child.stdin.end();
-  await Promise.all([reuse.shutdown(), shared.shutdown()]);
+  await Promise.all([reuse.shutdown(), dropin.shutdown(), shared.shutdown()]);
   for (const w of Object.values(nodeCluster.workers)) w.kill();
 }
 

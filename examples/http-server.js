@@ -32,8 +32,8 @@ const { values: opts } = parseArgs({
   strict: false,
 });
 
-// In your own project: require('native-parallel').
-const cluster = opts.single ? null : opts.native ? require('..').cluster : require('node:cluster');
+// The only line that differs: in your own project, require('native-parallel/cluster').
+const cluster = opts.single ? null : opts.native ? require('../cluster') : require('node:cluster');
 const port = Number(opts.port);
 const host = typeof opts.host === 'string' ? opts.host : undefined;
 
@@ -63,9 +63,7 @@ if (cluster === null) {
     });
   }
 } else {
-  const server = createServer();
-  // node:cluster patches server.listen in workers; the native cluster takes the server instead.
-  if (opts.native) cluster.listen(server, { port, host });
-  else server.listen({ port, host });
+  // The same code on both: a worker's server.listen() goes through the cluster's balance.
+  createServer().listen({ port, host });
   console.log(`Worker ${process.pid} started`);
 }

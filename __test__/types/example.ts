@@ -41,6 +41,9 @@ void main;
 
 // cluster
 import { cluster, type ClusterWorker, type ClusterAddress } from 'native-parallel';
+import clusterModule = require('native-parallel/cluster');
+const sameCluster: typeof cluster = clusterModule;
+void sameCluster;
 import * as http from 'node:http';
 
 async function clusterExample(): Promise<void> {
@@ -67,7 +70,17 @@ async function clusterExample(): Promise<void> {
     await cluster.shutdown();
     // @ts-expect-error: there is no round-robin mode
     cluster.setupPrimary({ balance: 'round-robin' });
-    void [id, pid, dead, all];
+    // node:cluster's shapes: settings, Worker, scheduling policy, ChildProcess-like process.
+    cluster.settings.serialization = 'json';
+    const exec: string | undefined = cluster.settings.exec;
+    const balance: 'reuseport' | 'shared' = cluster.nativeSettings.balance;
+    const isWorker: boolean = w instanceof cluster.Worker;
+    cluster.schedulingPolicy = cluster.SCHED_NONE;
+    w.process.on('exit', (code, signal) => void [code, signal]);
+    const sent: boolean = w.process.send('x', http.createServer(), { keepOpen: true }, () => {});
+    const killed: boolean = w.process.kill('SIGTERM') && w.process.killed;
+    w.process.disconnect();
+    void [id, pid, dead, all, exec, balance, isWorker, sent, killed];
   } else {
     cluster.worker?.send('ready');
     const shared = cluster.shared?.counter;
@@ -75,6 +88,7 @@ async function clusterExample(): Promise<void> {
     cluster.worker?.on('message', (m) => void m);
     const server = cluster.listen(http.createServer(), { port: 8000, host: '127.0.0.1' }, () => {});
     const same: http.Server = server;
+    cluster.worker?.kill();
     void same;
   }
 }

@@ -7,6 +7,7 @@
  *   frame = u32 big-endian payload length | u8 kind | payload
  *   kind 0: a user message (v8.serialize, or JSON text with serialization 'json')
  *   kind 1: an internal message (JSON text), e.g. online, listen, disconnect
+ *   kind 2: a user message with a handle: u8 handle type | u32 token | the message as kind 0
  *
  * Writes made in one tick go out as one write (one syscall for many small messages); the
  * reader parses frames straight out of each chunk and only copies a frame that spans chunks
@@ -23,6 +24,9 @@ const errors = require('../errors');
 const HEADER = 5;
 const KIND_USER = 0;
 const KIND_INTERNAL = 1;
+const KIND_HANDLE = 2;
+/** Bytes before the message in a kind-2 payload. */
+const HANDLE_PREFIX = 5;
 /** The largest payload one frame may carry (256 MiB). */
 const MAX_PAYLOAD = 256 * 1024 * 1024;
 /** Messages are copied into staging buffers of this size, so a batch is a few big writes. */
@@ -144,6 +148,28 @@ class Channel extends EventEmitter {
     const bytes = typeof payload === 'string' ? Buffer.byteLength(payload, 'utf8') : payload.length;
     if (bytes > MAX_PAYLOAD) throw errors.messageTooLarge(bytes, MAX_PAYLOAD);
     return this.#queue(KIND_USER, payload, bytes, callback);
+  }
+
+  /**
+   * Queues a user message that comes with a handle (its fd was sent with `token`).
+   * @param {unknown} message
+   * @param {{ type: number, token: number }} handle
+   * @param {Function} [callback]
+   */
+  sendWithHandle(message, handle, callback) {
+    const encoded = encode(message, this.#serialization);
+    const body = typeof encoded === 'string' ? Buffer.from(encoded, 'utf8') : encoded;
+    if (body.length + HANDLE_PREFIX > MAX_PAYLOAD) throw errors.messageTooLarge(body.length, MAX_PAYLOAD);
+    const payload = Buffer.allocUnsafe(HANDLE_PREFIX + body.length);
+    payload[0] = handle.type;
+    payload.writeUInt32BE(handle.token, 1);
+    body.copy(payload, HANDLE_PREFIX);
+    return this.#queue(KIND_HANDLE, payload, payload.length, callback);
+  }
+
+  /** True while messages can still be queued (open, and not ending). */
+  get writable() {
+    return this.#open && !this.#ending;
   }
 
   /**
@@ -298,14 +324,22 @@ class Channel extends EventEmitter {
       const start = at + HEADER;
       at = start + length;
       let message;
+      let handle = null;
       try {
-        message = decode(buf, start, at, kind, this.#serialization);
+        if (kind === KIND_HANDLE) {
+          if (length < HANDLE_PREFIX) throw new Error('a handle frame too short for its prefix');
+          handle = { type: buf[start], token: buf.readUInt32BE(start + 1) };
+          message = decode(buf, start + HANDLE_PREFIX, at, KIND_USER, this.#serialization);
+        } else {
+          message = decode(buf, start, at, kind, this.#serialization);
+        }
       } catch (cause) {
         this.#close(errors.invalidFrame('the payload could not be deserialized', cause));
         return;
       }
       try {
-        this.emit(kind === KIND_USER ? 'message' : 'internal', message);
+        if (kind === KIND_INTERNAL) this.emit('internal', message);
+        else this.emit('message', message, handle);
       } catch (err) {
         // A listener threw: the frames after this one are still delivered, on the next tick.
         if (at < end) {
@@ -323,7 +357,7 @@ class Channel extends EventEmitter {
   }
 
   #checkHeader(length, kind) {
-    if (kind !== KIND_USER && kind !== KIND_INTERNAL) {
+    if (kind !== KIND_USER && kind !== KIND_INTERNAL && kind !== KIND_HANDLE) {
       this.#close(errors.invalidFrame(`unknown frame kind ${kind}`));
       return false;
     }

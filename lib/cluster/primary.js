@@ -1,92 +1,145 @@
 'use strict';
 
 /**
- * The primary side of the cluster: forks workers through the native spawner, speaks the IPC
- * protocol, hands out listening sockets, restarts crashed workers, reloads and shuts down.
- * Names and events follow node:cluster (`fork`, `online`, `listening`, `message`,
- * `disconnect`, `exit`), plus `restart` and `error`.
+ * The primary side of the cluster (node:cluster's `primary.js`): forks workers through the
+ * native spawner, answers their internal messages (`primary-messages.js`), hands out listening
+ * sockets through one handle per address (`handles.js`), and drives restart (`restart.js`),
+ * reload (`reload.js`), shutdown and signals (`signals.js`). `cluster.settings` holds exactly
+ * node:cluster's fields; the native extras (`balance`, `restart`, `shutdownTimeoutMs`,
+ * `handleSignals`, `env`, `shared`) are accepted by `setupPrimary` and kept in
+ * `cluster.nativeSettings`. Events, their order and `exitedAfterDisconnect` follow node:cluster,
+ * plus `restart` and `error`.
  * @module native-parallel/lib/cluster/primary
  */
 
 const { EventEmitter } = require('node:events');
 const os = require('node:os');
-const path = require('node:path');
 const errors = require('../errors');
-const { loadNative, binaryPath } = require('../native');
-const { validateSettings, validateEnv, validateForkOptions, validateListen, RESTART_DEFAULTS, MAX_SHARED } = require('./validate');
-const { Worker, reportError, symbols } = require('./primary-worker');
+const { loadNative } = require('../native');
+const { validateSettings, validateEnv, validateForkOptions, validateListen } = require('./validate');
+const { Worker } = require('./common-worker');
+const { PrimaryWorker, reportError } = require('./primary-worker');
+const { Handles } = require('./handles');
+const { onInternalMessage } = require('./primary-messages');
+const { Restarts } = require('./restart');
+const { reloadWorkers } = require('./reload');
+const { SignalHandlers } = require('./signals');
+const { nodeDefaults, nativeDefaults, restartDefaults, spawnOptions } = require('./spawn');
 const { signalName } = require('../internal/signals');
+const { kState } = require('./symbols');
 
-const { kChannel, kControlFd, kSlot, kReplaces, kKilled, kKeys, kDeposits, kExit, kBalance, kDone } = symbols;
-
-const BOOTSTRAP = path.join(__dirname, 'bootstrap.js');
-/** Backoff between restarts grows by doubling up to this. */
-const MAX_BACKOFF_MS = 30000;
-/** Inherited SharedMemory fds start here in a worker (3 is IPC, 4 the control socket). */
-const SHARED_FD_BASE = 5;
 /** After a worker's process is reaped, how long its channel may take to report EOF. */
 const CHANNEL_GRACE_MS = 1000;
+const SCHED_NONE = 1;
+const SCHED_RR = 2;
 
-let addon;
-/** The addon's path, probed once (the probe asks for a process report, which is slow). */
-const addonPath = () => (addon ??= binaryPath());
+const nativeCluster = () => loadNative('cluster').NativeCluster;
 
-function defaults() {
-  return {
-    exec: process.argv[1],
-    args: process.argv.slice(2),
-    execArgv: process.execArgv,
-    env: {},
-    cwd: undefined,
-    silent: false,
-    balance: 'reuseport',
-    serialization: 'advanced',
-    restart: { ...RESTART_DEFAULTS },
-    shutdownTimeoutMs: 10000,
-    handleSignals: true,
-  };
+/** node:cluster's default policy: NODE_CLUSTER_SCHED_POLICY, else round-robin. */
+function defaultPolicy() {
+  const env = process.env.NODE_CLUSTER_SCHED_POLICY;
+  return env === 'none' ? SCHED_NONE : SCHED_RR;
 }
+
+/**
+ * @typedef {object} PrimaryState
+ * @property {Primary} cluster
+ * @property {any} native the NativeCluster (spawner and reaper), while workers run
+ * @property {Record<string, any>} options the native extras (see `nativeDefaults`)
+ * @property {boolean} initialized setupPrimary ran once (the scheduling policy is frozen)
+ * @property {number} nextId
+ * @property {number} tokens fd-passing tokens handed out
+ * @property {Map<number, PrimaryWorker>} byPid workers whose exit is not yet reported, by pid
+ * @property {Map<number, PrimaryWorker>} live workers whose exit is not yet reported, by id
+ * @property {Handles} handles listening handles, per address
+ * @property {() => void} collectHandles closes unused handles, unless a restart or reload may need them
+ * @property {Restarts} restarts
+ * @property {SignalHandlers} signals
+ * @property {{ promise: Promise<void>, resolve: () => void, timer: NodeJS.Timeout | null } | null} shutdown
+ * @property {Promise<void> | null} reload
+ */
 
 /** The `cluster` object in the primary. */
 class Primary extends EventEmitter {
   isPrimary = true;
   isMaster = true;
   isWorker = false;
-  /** The settings forks use (`setupPrimary` merges into them). */
+  /** node:cluster's settings (`setupPrimary` merges into them; `fork()` reads them). */
   settings = {};
-  /** @type {Record<number, Worker>} live workers by id */
+  /** @type {Record<number, PrimaryWorker>} workers by id, removed as node:cluster removes them */
   workers = {};
   worker = undefined;
+  Worker = Worker;
+  SCHED_NONE = SCHED_NONE;
+  SCHED_RR = SCHED_RR;
+  /** How connections are spread: SCHED_RR (the default: `'reuseport'`) or SCHED_NONE (`'shared'`); frozen at the first setupPrimary/fork. */
+  schedulingPolicy = defaultPolicy();
 
-  #native = null;
-  #nextId = 0;
-  #tokens = 0;
-  /** @type {Map<number, Worker>} */
-  #byPid = new Map();
-  /** @type {Map<string, { kind: string, fd: number, port: number, users: Set<Worker> }>} */
-  #handles = new Map();
-  /** @type {Set<NodeJS.Timeout>} */
-  #restartTimers = new Set();
-  /** @type {{ promise: Promise<void>, resolve: () => void, timer: NodeJS.Timeout | null } | null} */
-  #shutdown = null;
-  /** @type {Promise<void> | null} */
-  #reload = null;
-  /** @type {((signal: NodeJS.Signals) => void) | null} */
-  #onSignal = null;
+  constructor() {
+    super();
+    /** @type {PrimaryState} */
+    const state = {
+      cluster: this,
+      native: null,
+      options: nativeDefaults(),
+      initialized: false,
+      nextId: 0,
+      tokens: 0,
+      byPid: new Map(),
+      live: new Map(),
+      handles: new Handles(),
+      collectHandles: () => {
+        if (state.restarts.pending === 0 && !state.reload) state.handles.collect();
+      },
+      restarts: new Restarts(),
+      signals: new SignalHandlers(),
+      shutdown: null,
+      reload: null,
+    };
+    Object.defineProperty(this, kState, { value: state });
+    // As node:cluster's functions, these work unbound (`const { fork } = cluster`).
+    for (const name of ['setupPrimary', 'setupMaster', 'fork', 'disconnect', 'reload', 'shutdown', 'listen']) {
+      Object.defineProperty(this, name, { value: this[name].bind(this), writable: true, configurable: true });
+    }
+  }
+
+  /** The native extras in effect: `{ env, balance, restart, shutdownTimeoutMs, handleSignals, shared }`. */
+  get nativeSettings() {
+    const { options } = this[kState];
+    return { ...options, balance: this.#balance() };
+  }
 
   /**
-   * Merges `settings` into `cluster.settings` (validated); later forks use them.
+   * Merges `settings` into `cluster.settings` (node:cluster's fields) and the native extras
+   * (validated); later forks use them. Emits `'setup'` on the next tick, as node:cluster.
    * @param {object} [settings]
    */
-  setupPrimary(settings = {}) {
-    const given = validateSettings(settings);
-    const current = Object.keys(this.settings).length === 0 ? defaults() : this.settings;
-    if (given.balance !== undefined && given.balance !== current.balance && this.#liveCount() > 0) {
+  setupPrimary(settings = undefined) {
+    const state = this[kState];
+    const given = validateSettings(settings ?? {});
+    // What the user may have assigned to cluster.settings directly is checked too.
+    validateSettings(this.settings, { strict: false });
+    if (given.native.balance !== undefined && given.native.balance !== this.#balance() && state.live.size > 0) {
       throw errors.invalidState('settings.balance cannot change while workers are running');
     }
-    if (given.restart) given.restart = { ...given.restart };
-    this.settings = { ...current, ...given };
-    process.nextTick(() => this.emit('setup', this.settings));
+    if (!state.initialized) {
+      state.initialized = true;
+      if (this.schedulingPolicy !== SCHED_NONE && this.schedulingPolicy !== SCHED_RR) {
+        throw errors.invalidArgValue('cluster.schedulingPolicy', this.schedulingPolicy, 'must be cluster.SCHED_RR or cluster.SCHED_NONE');
+      }
+      const policy = this.schedulingPolicy;
+      Object.defineProperty(this, 'schedulingPolicy', { value: policy, writable: true, enumerable: true, configurable: true });
+    }
+    const next = { ...nodeDefaults(), ...this.settings, ...given.node };
+    // As node:cluster: one V8 log per process with --prof.
+    if (next.execArgv.some((a) => a.startsWith('--prof')) && !next.execArgv.some((a) => a.startsWith('--logfile='))) {
+      next.execArgv = [...next.execArgv, '--logfile=v8-%p.log'];
+    }
+    this.settings = next;
+    const native = { ...given.native };
+    if (native.restart && typeof native.restart === 'object') native.restart = { ...restartDefaults(), ...native.restart };
+    Object.assign(state.options, native);
+    process.nextTick(() => this.emit('setup', next));
   }
 
   /**
@@ -109,19 +162,19 @@ class Primary extends EventEmitter {
   }
 
   /**
-   * Starts a worker. `env` is added to `process.env` and `settings.env` for this worker.
-   * `options.shared` hands SharedMemory objects to this worker (added to `settings.shared`):
-   * the worker inherits their fds and finds them, mapped, as `cluster.shared[name]`. A worker
-   * restarted or reloaded in its place gets the same memory.
+   * Starts a worker. `env` is added to `process.env` (and the `env` native setting) for this
+   * worker. `options.shared` hands SharedMemory objects to this worker (added to the `shared`
+   * native setting): the worker inherits their fds and finds them, mapped, as
+   * `cluster.shared[name]`. A worker restarted or reloaded in its place gets the same memory.
    * @param {Record<string, string | number | boolean>} [env]
    * @param {{ shared?: Record<string, import('../shared-memory').SharedMemory> }} [options]
-   * @returns {Worker}
+   * @returns {PrimaryWorker}
    */
   fork(env = undefined, options = undefined) {
-    const extra = env === undefined ? {} : validateEnv(env, 'env');
+    const extra = env === undefined || env === null ? {} : validateEnv(env, 'env');
     const { shared } = options === undefined ? { shared: {} } : validateForkOptions(options);
-    if (this.#shutdown) throw errors.invalidState('The cluster is shutting down');
-    if (Object.keys(this.settings).length === 0) this.setupPrimary();
+    if (this[kState].shutdown) throw errors.invalidState('The cluster is shutting down');
+    this.setupPrimary();
     if (typeof this.settings.exec !== 'string' || this.settings.exec.length === 0) {
       throw errors.invalidArgValue('settings.exec', this.settings.exec, 'must name the script workers run (setupPrimary({ exec }))');
     }
@@ -135,52 +188,45 @@ class Primary extends EventEmitter {
    * @returns {Promise<void>}
    */
   reload() {
-    if (this.#shutdown) return Promise.reject(errors.invalidState('The cluster is shutting down'));
-    if (this.#reload) return this.#reload;
-    this.#reload = (async () => {
-      try {
-        const olds = Object.values(this.workers).filter((w) => w.isConnected() && !w.exitedAfterDisconnect);
-        for (const old of olds) {
-          if (this.#shutdown) throw errors.invalidState('The cluster is shutting down');
-          if (!old.isConnected() || old.exitedAfterDisconnect) continue;
-          const next = this.#fork(old[kSlot], old);
-          await this.#ready(next, old);
-          next[kReplaces] = null;
-          this.disconnectWorker(old);
-          await this.#exited(old);
-        }
-      } finally {
-        this.#reload = null;
-        this.#maybeIdle();
-      }
-    })();
-    return this.#reload;
+    const state = this[kState];
+    if (state.shutdown) return Promise.reject(errors.invalidState('The cluster is shutting down'));
+    if (state.reload) return state.reload;
+    const ops = {
+      shuttingDown: () => state.shutdown !== null,
+      fork: (slot, replaces) => this.#fork(slot, replaces),
+      disconnect: (worker) => this.disconnectWorker(worker),
+      signal: (worker, signo) => this.signal(worker, signo),
+      shutdownTimeoutMs: () => state.options.shutdownTimeoutMs,
+    };
+    state.reload = reloadWorkers([...state.live.values()], ops).finally(() => {
+      state.reload = null;
+      this.#maybeIdle();
+    });
+    return state.reload;
   }
 
   /**
    * Disconnects every worker (each drains its in-flight requests), waits up to
-   * `settings.shutdownTimeoutMs`, then SIGKILLs whatever is left. Resolves once every worker
-   * has exited; nothing of the cluster keeps the process alive after that.
+   * `shutdownTimeoutMs`, then SIGKILLs whatever is left. Resolves once every worker has
+   * exited; nothing of the cluster keeps the process alive after that.
    * @returns {Promise<void>}
    */
   shutdown() {
-    if (this.#shutdown) return this.#shutdown.promise;
+    const state = this[kState];
+    if (state.shutdown) return state.shutdown.promise;
     /** @type {() => void} */
     let resolve = () => {};
     const promise = new Promise((r) => {
       resolve = r;
     });
-    const state = { promise, resolve, timer: null };
-    this.#shutdown = state;
-    for (const t of this.#restartTimers) clearTimeout(t);
-    this.#restartTimers.clear();
-    const workers = Object.values(this.workers);
+    state.shutdown = { promise, resolve, timer: null };
+    state.restarts.cancel();
+    const workers = [...state.live.values()];
     for (const w of workers) if (w.isConnected()) this.disconnectWorker(w);
     if (workers.length > 0) {
-      const timeout = this.settings.shutdownTimeoutMs ?? defaults().shutdownTimeoutMs;
-      state.timer = setTimeout(() => {
-        for (const w of Object.values(this.workers)) this.signal(w, os.constants.signals.SIGKILL);
-      }, timeout);
+      state.shutdown.timer = setTimeout(() => {
+        for (const w of state.live.values()) this.signal(w, os.constants.signals.SIGKILL);
+      }, state.options.shutdownTimeoutMs);
     }
     this.#maybeIdle();
     return promise;
@@ -192,394 +238,220 @@ class Primary extends EventEmitter {
    * @param {() => void} [callback]
    */
   disconnect(callback = undefined) {
-    if (callback !== undefined && typeof callback !== 'function') throw errors.invalidArgType('callback', 'of type function', callback);
     const connected = Object.values(this.workers).filter((w) => w.isConnected());
     let left = connected.length;
     const done = () => {
-      if (--left === 0 && callback) callback();
+      if (--left === 0 && typeof callback === 'function') callback();
     };
     for (const w of connected) {
       w.once('disconnect', done);
       this.disconnectWorker(w);
     }
-    if (connected.length === 0 && callback) process.nextTick(callback);
+    if (connected.length === 0 && typeof callback === 'function') process.nextTick(callback);
   }
 
-  /** @internal Primary-initiated disconnect of one worker. */
+  /** @internal Primary-initiated disconnect of one worker (node:cluster's `Worker#disconnect`). */
   disconnectWorker(worker) {
     worker.exitedAfterDisconnect = true;
-    const channel = worker[kChannel];
-    if (!channel.open) return;
-    // Without a successor its SO_REUSEPORT sockets must go once the worker stops accepting:
-    // drop our copies now so the worker's close really closes them.
-    this.#closeDeposits(worker);
-    channel.sendInternal({ act: 'disconnect' });
+    const record = worker[kState];
+    if (record.channel.writable) {
+      // Without a successor its SO_REUSEPORT sockets must go once the worker stops accepting:
+      // drop our copies now so the worker's close really closes them.
+      this[kState].handles.withdraw(worker);
+      record.channel.sendInternal({ act: 'disconnect' });
+    }
+    // As node:cluster, it leaves `cluster.workers` at once.
+    this.#removeWorker(worker);
   }
 
   /** @internal Sends a signal to a worker's process; false when it is already gone. */
   signal(worker, signo) {
-    if (worker.isDead() || this.#native === null) return false;
+    const { native } = this[kState];
+    if (worker.isDead() || native === null) return false;
     try {
-      return this.#native.kill(worker.process.pid, signo);
+      return native.kill(worker.process.pid, signo);
     } catch (err) {
       throw errors.systemError(err, 'kill');
     }
   }
 
-  #liveCount() {
-    return Object.keys(this.workers).length;
+  #balance() {
+    const { balance } = this[kState].options;
+    if (balance !== undefined) return balance;
+    return this.schedulingPolicy === SCHED_NONE ? 'shared' : 'reuseport';
+  }
+
+  #removeWorker(worker) {
+    delete this.workers[worker.id];
   }
 
   #ensureNative() {
-    if (this.#native === null) {
+    const state = this[kState];
+    if (state.native === null) {
       const { NativeCluster } = loadNative('cluster');
-      this.#native = new NativeCluster((batch) => this.#onExits(batch));
+      // Exits are handled in a callback of their own, so an exception a user's 'exit' listener
+      // throws is an uncaught exception, as in node:cluster (napi would only warn).
+      state.native = new NativeCluster((batch) => {
+        for (let i = 0; i < batch.length; i += 3) {
+          const [pid, code, signo] = [batch[i], batch[i + 1], batch[i + 2]];
+          setImmediate(() => this.#onReaped(pid, code, signo));
+        }
+      });
     }
-    return this.#native;
+    return state.native;
   }
 
   #fork(slot, replaces) {
-    const s = this.settings;
+    const state = this[kState];
+    const s = { ...state.options, ...this.settings };
     const native = this.#ensureNative();
-    const id = ++this.#nextId;
-    const shared = Object.entries({ ...s.shared, ...slot.shared });
-    if (shared.length > MAX_SHARED) throw errors.outOfRange('shared', `at most ${MAX_SHARED} SharedMemory objects per worker (settings.shared and options.shared together)`, shared.length);
-    const inherit = [];
-    for (const [name, shm] of shared) {
-      if (shm.closed) throw errors.invalidState(`SharedMemory "${name}" was closed before the worker was forked`);
-      inherit.push(shm.fd);
-    }
-    const env = {
-      ...process.env,
-      ...s.env,
-      ...slot.env,
-      NATIVE_PARALLEL_SHARED: shared.length === 0 ? undefined : JSON.stringify(shared.map(([name], i) => [name, SHARED_FD_BASE + i])),
-      NATIVE_PARALLEL_IPC_FD: '3',
-      NATIVE_PARALLEL_CONTROL_FD: '4',
-      NATIVE_PARALLEL_WORKER_ID: String(id),
-      NATIVE_PARALLEL_SERIALIZATION: s.serialization,
-      NATIVE_PARALLEL_ADDON: addonPath(),
-    };
-    const envList = [];
-    for (const [k, v] of Object.entries(env)) if (v !== undefined) envList.push(`${k}=${v}`);
+    const id = ++state.nextId;
     let spawned;
+    let options;
     try {
-      spawned = native.spawn({
-        file: process.execPath,
-        args: [...s.execArgv, '--require', BOOTSTRAP, s.exec, ...s.args],
-        env: envList,
-        cwd: s.cwd,
-        silent: s.silent,
-        inherit,
-      });
+      options = spawnOptions(s, slot, id);
+      try {
+        spawned = native.spawn(options);
+      } catch (err) {
+        throw errors.systemError(err, 'spawn', { path: process.execPath, spawnargs: [s.exec, ...s.args] });
+      }
     } catch (err) {
       this.#maybeIdle();
-      throw errors.systemError(err, 'spawn', { path: process.execPath, spawnargs: [s.exec, ...s.args] });
+      throw err;
     }
-    const worker = new Worker(this, id, spawned, s.serialization, slot, replaces);
-    Object.defineProperty(worker, kBalance, { value: s.balance });
+    const worker = new PrimaryWorker(this, id, spawned, s.serialization ?? 'advanced', slot, replaces, [process.execPath, ...options.args]);
+    const record = worker[kState];
+    record.balance = this.#balance();
     this.workers[id] = worker;
-    this.#byPid.set(spawned.pid, worker);
-    this.#installSignalHandlers();
-    const channel = worker[kChannel];
-    channel.on('message', (message) => {
-      worker.emit('message', message);
-      this.emit('message', worker, message);
-    });
-    channel.on('internal', (message) => this.#onInternal(worker, message));
+    state.live.set(id, worker);
+    state.byPid.set(spawned.pid, worker);
+    if (state.options.handleSignals !== false) state.signals.install(() => this.shutdown());
+    worker.on('message', (message, handle) => this.emit('message', worker, message, handle));
+    const { channel } = record;
+    channel.on('message', (message, passed) => worker.process.deliver(message, passed));
+    channel.on('internal', (message) => onInternalMessage(state, worker, message));
     channel.on('error', (err) => {
       err.workerId = worker.id;
       reportError(this, worker, err);
     });
     channel.on('close', () => this.#onChannelClose(worker));
+    worker.process.once('disconnect', () => {
+      // As node:cluster: out of `cluster.workers` once both disconnected and dead.
+      if (worker.isDead()) this.#removeWorker(worker);
+      worker.exitedAfterDisconnect = !!worker.exitedAfterDisconnect;
+      if (worker.state !== 'dead') worker.state = 'disconnected';
+      worker.emit('disconnect');
+      this.emit('disconnect', worker);
+    });
+    worker.process.once('exit', (exitCode, signalCode) => {
+      if (!worker.isConnected()) this.#removeWorker(worker);
+      worker.exitedAfterDisconnect = !!worker.exitedAfterDisconnect;
+      worker.state = 'dead';
+      worker.emit('exit', exitCode, signalCode);
+      this.emit('exit', worker, exitCode, signalCode);
+    });
     process.nextTick(() => this.emit('fork', worker));
     return worker;
   }
 
-  #onInternal(worker, message) {
-    switch (message.act) {
-      case 'online':
-        worker.state = 'online';
-        worker.emit('online');
-        this.emit('online', worker);
-        break;
-      case 'listen':
-        this.#onListen(worker, message);
-        break;
-      case 'deposit':
-        this.#onDeposit(worker, message);
-        break;
-      case 'listening':
-        worker.state = 'listening';
-        worker[kKeys].add(message.key);
-        worker.emit('listening', message.address);
-        this.emit('listening', worker, message.address);
-        break;
-      case 'unlisten':
-        worker[kKeys].delete(message.key);
-        this.#closeDeposit(worker, message.key);
-        this.#handles.get(message.key)?.users.delete(worker);
-        this.#gcHandles();
-        break;
-      case 'exitedAfterDisconnect':
-        worker.exitedAfterDisconnect = true;
-        break;
-    }
-  }
-
-  /** A worker asks for a listening socket: the shared one, a handed-over one, or a port. */
-  #onListen(worker, { seq, host, port, backlog }) {
-    const key = `${host}:${port}`;
-    const channel = worker[kChannel];
-    const reply = (body) => channel.sendInternal({ act: 'listenReply', seq, key, ...body });
-    const { NativeCluster } = loadNative('cluster');
-    try {
-      if (worker[kBalance] === 'shared') {
-        const handle = this.#handle(key, host, port, backlog, 'shared');
-        handle.users.add(worker);
-        const token = ++this.#tokens;
-        NativeCluster.sendFd(worker[kControlFd], handle.fd, token);
-        reply({ fd: true, token, port: handle.port });
-        return;
-      }
-      // Port 0: reserve one port (bound, never listening) that every worker then uses, this
-      // one and those that replace it later.
-      const reservation = port === 0 ? this.#handle(key, host, 0, 1, 'reservation') : null;
-      reservation?.users.add(worker);
-      const from = worker[kReplaces];
-      const inherited = from ? from[kDeposits].get(key) : undefined;
-      if (inherited !== undefined) {
-        // Reload: the new worker takes over the old one's SO_REUSEPORT socket, so the
-        // kernel's group never loses a socket and no queued connection is dropped.
-        from[kDeposits].delete(key);
-        worker[kDeposits].set(key, inherited);
-        const token = ++this.#tokens;
-        NativeCluster.sendFd(worker[kControlFd], inherited, token);
-        reply({ fd: true, token, port });
-        return;
-      }
-      reply({ create: true, port: reservation ? reservation.port : port });
-    } catch (err) {
-      reply({ error: { code: err.code, message: err.message, syscall: 'listen' } });
-    }
-  }
-
-  #handle(key, host, port, backlog, kind) {
-    let handle = this.#handles.get(key);
-    if (handle === undefined) {
-      const { NativeCluster } = loadNative('cluster');
-      const [fd, actual] = NativeCluster.bind(host, port, backlog, kind);
-      handle = { kind, fd, port: actual, users: new Set() };
-      this.#handles.set(key, handle);
-    }
-    return handle;
-  }
-
-  #onDeposit(worker, { key, token }) {
-    const { NativeCluster } = loadNative('cluster');
-    let fd;
-    let got;
-    try {
-      [fd, got] = NativeCluster.recvFd(worker[kControlFd]);
-    } catch (err) {
-      reportError(this, worker, errors.systemError(err, 'recvmsg'));
-      return;
-    }
-    if (got !== token || !worker.isConnected() || worker.exitedAfterDisconnect) {
-      NativeCluster.closeFd(fd);
-      return;
-    }
-    this.#closeDeposit(worker, key);
-    worker[kDeposits].set(key, fd);
-  }
-
-  #closeDeposit(worker, key) {
-    const fd = worker[kDeposits].get(key);
-    if (fd === undefined) return;
-    worker[kDeposits].delete(key);
-    loadNative('cluster').NativeCluster.closeFd(fd);
-  }
-
-  #closeDeposits(worker) {
-    for (const key of [...worker[kDeposits].keys()]) this.#closeDeposit(worker, key);
-  }
-
-  /** Closes shared sockets and port reservations nobody can use any more. */
-  #gcHandles() {
-    if (this.#restartTimers.size > 0 || this.#reload) return;
-    const { NativeCluster } = loadNative('cluster');
-    for (const [key, handle] of this.#handles) {
-      for (const w of handle.users) if (w[kDone]) handle.users.delete(w);
-      if (handle.users.size > 0) continue;
-      NativeCluster.closeFd(handle.fd);
-      this.#handles.delete(key);
-    }
-  }
-
   #onChannelClose(worker) {
-    this.#closeDeposits(worker);
-    if (worker.state !== 'dead') worker.state = 'disconnected';
-    if (worker[kExit] !== null && worker[kExit].timer) clearTimeout(worker[kExit].timer);
-    worker.emit('disconnect');
-    this.emit('disconnect', worker);
-    if (worker[kExit] !== null) this.#finishExit(worker);
+    const record = worker[kState];
+    this[kState].handles.withdraw(worker);
+    if (record.exit !== null && record.exit.timer) clearTimeout(record.exit.timer);
+    try {
+      worker.process.emit('disconnect');
+    } finally {
+      if (record.exit !== null) this.#finishExit(worker);
+    }
   }
 
-  #onExits(batch) {
-    for (let i = 0; i < batch.length; i += 3) {
-      const worker = this.#byPid.get(batch[i]);
-      if (worker === undefined) continue;
-      this.#byPid.delete(batch[i]);
-      const code = batch[i + 1];
-      const signo = batch[i + 2];
-      worker.process.exitCode = signo === 0 ? code : null;
-      worker.process.signalCode = signo === 0 ? null : /** @type {NodeJS.Signals} */ (signalName(signo) ?? `SIG${signo}`);
-      worker[kExit] = { timer: null };
-      if (worker.isConnected()) {
-        // The process is gone, so EOF is on its way; deliver the last messages first.
-        worker[kExit].timer = setTimeout(() => worker[kChannel].destroy(), CHANNEL_GRACE_MS);
-      } else {
-        this.#finishExit(worker);
-      }
+  #onReaped(pid, code, signo) {
+    const state = this[kState];
+    const worker = state.byPid.get(pid);
+    if (worker === undefined) return;
+    state.byPid.delete(pid);
+    worker.process.exitCode = signo === 0 ? code : null;
+    worker.process.signalCode = signo === 0 ? null : /** @type {NodeJS.Signals} */ (signalName(signo) ?? `SIG${signo}`);
+    const record = worker[kState];
+    record.exit = { timer: null };
+    if (record.channel.open) {
+      // The process is gone, so EOF is on its way; deliver the last messages first.
+      record.exit.timer = setTimeout(() => record.channel.destroy(), CHANNEL_GRACE_MS);
+      // The spawner stopped holding the loop for it; close the native side if idle.
+      this.#maybeIdle();
+    } else {
+      this.#finishExit(worker);
     }
-    // The spawner stopped holding the loop for these; close the native side if idle.
-    this.#maybeIdle();
   }
 
   #finishExit(worker) {
-    if (worker[kDone]) return;
-    worker[kDone] = true;
-    worker.state = 'dead';
-    worker.exitedAfterDisconnect = !!worker.exitedAfterDisconnect;
-    this.#closeDeposits(worker);
-    if (worker[kControlFd] >= 0) {
-      loadNative('cluster').NativeCluster.closeFd(worker[kControlFd]);
-      worker[kControlFd] = -1;
+    const state = this[kState];
+    const record = worker[kState];
+    if (record.done) return;
+    record.done = true;
+    if (record.controlFd >= 0) {
+      nativeCluster().closeFd(record.controlFd);
+      record.controlFd = -1;
     }
     for (const stream of [worker.process.stdout, worker.process.stderr]) {
       // Unread output must not hold the pipe (and the event loop) open.
       if (stream && stream.listenerCount('data') === 0 && !stream.readableFlowing) stream.resume();
     }
-    for (const handle of this.#handles.values()) handle.users.delete(worker);
-    delete this.workers[worker.id];
+    state.handles.removeWorker(worker);
+    state.live.delete(worker.id);
     const { exitCode, signalCode } = worker.process;
     const crashed = exitCode !== 0;
     // A reload's new worker that dies before it is ready is not restarted: the old one stays.
-    const unexpected = !worker.exitedAfterDisconnect && !worker[kKilled] && !worker[kReplaces] && !this.#shutdown;
+    const unexpected = !worker.exitedAfterDisconnect && !record.killed && !record.replaces && !state.shutdown;
     if (unexpected && crashed) this.#scheduleRestart(worker);
-    worker.emit('exit', exitCode, signalCode);
-    this.emit('exit', worker, exitCode, signalCode);
-    this.#gcHandles();
-    this.#maybeIdle();
+    try {
+      worker.process.emit('exit', exitCode, signalCode);
+    } finally {
+      state.collectHandles();
+      this.#maybeIdle();
+    }
   }
 
   #scheduleRestart(worker) {
-    const policy = this.settings.restart;
-    if (policy === false) return;
-    const slot = worker[kSlot];
-    const now = Date.now();
-    slot.restarts = slot.restarts.filter((t) => now - t < policy.windowMs);
-    if (slot.restarts.length >= policy.maxRestarts) {
-      reportError(this, null, errors.restartLimit(worker, slot.restarts.length, policy.windowMs));
-      return;
-    }
-    const delay = Math.min(policy.backoffMs * 2 ** slot.restarts.length, Math.max(MAX_BACKOFF_MS, policy.backoffMs));
-    slot.restarts.push(now);
-    const timer = setTimeout(() => {
-      this.#restartTimers.delete(timer);
-      if (this.#shutdown) return;
+    const state = this[kState];
+    const slot = worker[kState].slot;
+    const onLimit = (err) => reportError(this, null, err);
+    state.restarts.schedule(state.options.restart, worker, slot, onLimit, () => {
+      if (state.shutdown) return;
       let next;
       try {
         next = this.#fork(slot, null);
       } catch (err) {
         reportError(this, null, err);
-        this.#gcHandles();
+        state.collectHandles();
         this.#maybeIdle();
         return;
       }
       process.nextTick(() => this.emit('restart', next, worker));
-    }, delay);
-    this.#restartTimers.add(timer);
-  }
-
-  /** Resolves once `next` listens on everything `old` listened on (or is online). */
-  #ready(next, old) {
-    const keys = [...old[kKeys]];
-    return new Promise((resolve, reject) => {
-      const check = () => {
-        const ok = keys.length === 0 ? next.state !== 'none' : keys.every((k) => next[kKeys].has(k));
-        if (!ok) return;
-        cleanup();
-        resolve();
-      };
-      const fail = () => {
-        cleanup();
-        const error = errors.workerExited(`Worker ${next.id} (pid ${next.pid}) exited or disconnected before it was ready; worker ${old.id} keeps running`);
-        if (next[kDone]) {
-          reject(error);
-          return;
-        }
-        // Settle once it is gone, so `cluster.workers` no longer lists it.
-        next.once('exit', () => reject(error));
-        this.signal(next, os.constants.signals.SIGKILL);
-      };
-      const cleanup = () => {
-        next.off('online', check);
-        next.off('listening', check);
-        next.off('disconnect', fail);
-        next.off('exit', fail);
-      };
-      next.on('online', check);
-      next.on('listening', check);
-      next.on('disconnect', fail);
-      next.on('exit', fail);
     });
-  }
-
-  /** Resolves when `worker` has exited; SIGKILLs it after `shutdownTimeoutMs`. */
-  #exited(worker) {
-    if (worker[kDone]) return Promise.resolve();
-    return new Promise((resolve) => {
-      const timer = setTimeout(() => this.signal(worker, os.constants.signals.SIGKILL), this.settings.shutdownTimeoutMs);
-      worker.once('exit', () => {
-        clearTimeout(timer);
-        resolve();
-      });
-    });
-  }
-
-  #installSignalHandlers() {
-    if (this.#onSignal || this.settings.handleSignals === false) return;
-    this.#onSignal = (signal) => {
-      this.shutdown().then(() => {
-        // Nobody else handles it: end the way the signal would have ended us.
-        if (process.listenerCount(signal) === 0) process.kill(process.pid, signal);
-      });
-    };
-    process.on('SIGTERM', this.#onSignal);
-    process.on('SIGINT', this.#onSignal);
   }
 
   /** With no worker left and nothing pending, let go of everything native and global. */
   #maybeIdle() {
-    if (this.#liveCount() > 0 || this.#restartTimers.size > 0 || this.#reload) return;
-    this.#gcHandles();
-    if (this.#onSignal) {
-      process.off('SIGTERM', this.#onSignal);
-      process.off('SIGINT', this.#onSignal);
-      this.#onSignal = null;
-    }
-    if (this.#native !== null && this.#byPid.size === 0) {
-      this.#native.close();
-      this.#native = null;
-    }
-    const shutdown = this.#shutdown;
+    const state = this[kState];
+    if (state.live.size > 0 || state.restarts.pending > 0 || state.reload) return;
+    state.collectHandles();
+    state.signals.uninstall();
+    if (state.byPid.size === 0) this.#closeNative();
+    const shutdown = state.shutdown;
     if (shutdown) {
       if (shutdown.timer) clearTimeout(shutdown.timer);
-      this.#shutdown = null;
+      state.shutdown = null;
       shutdown.resolve();
     }
   }
+
+  #closeNative() {
+    const state = this[kState];
+    if (state.native === null) return;
+    state.native.close();
+    state.native = null;
+  }
 }
 
-module.exports = { Primary, Worker };
+module.exports = { Primary, Worker: PrimaryWorker, SCHED_NONE, SCHED_RR };

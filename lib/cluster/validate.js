@@ -7,13 +7,23 @@
  */
 
 const net = require('node:net');
-const { invalidArgType, invalidArgValue, invalidState, outOfRange } = require('../errors');
+const { invalidArgType, invalidArgValue, invalidState, outOfRange, makeError } = require('../errors');
 const { validateObject, validateInteger } = require('../validate');
 
 const BALANCES = ['reuseport', 'shared'];
 const SERIALIZATIONS = ['advanced', 'json'];
 const RESTART_DEFAULTS = Object.freeze({ maxRestarts: 10, windowMs: 60000, backoffMs: 100 });
-const KNOWN = ['exec', 'args', 'execArgv', 'env', 'cwd', 'silent', 'balance', 'serialization', 'restart', 'shutdownTimeoutMs', 'handleSignals', 'shared'];
+/** node:cluster's settings: kept in `cluster.settings`. */
+const NODE_KEYS = ['exec', 'args', 'execArgv', 'cwd', 'silent', 'serialization', 'windowsHide', 'inspectPort'];
+/** The native extras: accepted by `setupPrimary`, kept outside `cluster.settings`. */
+const NATIVE_KEYS = ['env', 'balance', 'restart', 'shutdownTimeoutMs', 'handleSignals', 'shared'];
+/** node:cluster settings this cluster cannot honour (see docs/cluster.md), with the reason. */
+const UNAVAILABLE = {
+  stdio: 'workers get the primary stdio, or pipes with silent: true; other stdio layouts are not supported',
+  uid: 'workers run as the primary user (setuid in the spawner is not implemented)',
+  gid: 'workers run as the primary group (setgid in the spawner is not implemented)',
+};
+const KNOWN = [...NODE_KEYS, ...NATIVE_KEYS];
 /** At most this many SharedMemory objects per worker (each is one inherited fd). */
 const MAX_SHARED = 32;
 const SHARED_NAME = /^[A-Za-z0-9_$.-]{1,64}$/;
@@ -122,18 +132,32 @@ function validateForkOptions(options) {
 }
 
 /**
- * Validates a `setupPrimary` argument; returns only the fields given, normalised.
+ * Validates a `setupPrimary` argument; returns the fields given, normalised, split into
+ * node:cluster's (`node`) and the native extras (`native`). With `strict` false (the settings
+ * a user may have assigned to `cluster.settings` directly), keys we do not know are skipped.
  * @param {unknown} settings
+ * @param {{ strict?: boolean }} [options]
+ * @returns {{ node: Record<string, any>, native: Record<string, any> }}
  */
-function validateSettings(settings) {
+function validateSettings(settings, { strict = true } = {}) {
   const s = validateObject(settings, 'settings');
   /** @type {Record<string, any>} */
-  const out = {};
+  const node = {};
+  /** @type {Record<string, any>} */
+  const native = {};
   for (const key of Object.keys(s)) {
-    if (!KNOWN.includes(key)) throw invalidArgValue(`settings.${key}`, s[key], `is not a cluster setting (known: ${KNOWN.join(', ')})`);
     const v = s[key];
+    if (Object.hasOwn(UNAVAILABLE, key)) {
+      if (v === undefined) continue;
+      throw featureUnavailable(`settings.${key}`, UNAVAILABLE[key]);
+    }
+    if (!KNOWN.includes(key)) {
+      if (!strict) continue;
+      throw invalidArgValue(`settings.${key}`, v, `is not a cluster setting (known: ${KNOWN.join(', ')})`);
+    }
     if (v === undefined) continue;
     const name = `settings.${key}`;
+    const out = NODE_KEYS.includes(key) ? node : native;
     switch (key) {
       case 'exec':
       case 'cwd':
@@ -148,6 +172,7 @@ function validateSettings(settings) {
         break;
       case 'silent':
       case 'handleSignals':
+      case 'windowsHide':
         out[key] = validateBoolean(v, name);
         break;
       case 'balance':
@@ -165,9 +190,18 @@ function validateSettings(settings) {
       case 'shared':
         out[key] = validateShared(v, name);
         break;
+      case 'inspectPort':
+        if (typeof v === 'function') out[key] = v;
+        else out[key] = validateInteger(v, name, 0, 65535);
+        break;
     }
   }
-  return out;
+  return { node, native };
+}
+
+/** A node:cluster feature this cluster does not have: ERR_FEATURE_UNAVAILABLE, saying why. */
+function featureUnavailable(what, reason) {
+  return makeError(Error, 'ERR_FEATURE_UNAVAILABLE', `${what} is not available in the native cluster: ${reason} (see docs/cluster.md)`);
 }
 
 /**
@@ -196,28 +230,31 @@ function validateListen(server, options) {
 /** True when `host` is an IP literal (no name lookup needed). */
 const isIp = (host) => net.isIP(host) !== 0;
 
-/** A signal name (`'SIGTERM'`) or number, as `process.kill` takes it. */
+/**
+ * A signal name (`'SIGTERM'`, any case) or number, as ChildProcess#kill takes it: anything else
+ * throws ERR_UNKNOWN_SIGNAL (a TypeError), as there. 0 (only test for the process) is allowed.
+ * @returns {number}
+ */
 function validateSignal(value, name) {
   const { signals } = require('node:os').constants;
-  if (typeof value === 'number') {
-    if (!Number.isInteger(value) || value < 0 || value > 64) throw outOfRange(name, 'a signal number from 0 to 64', value);
-    return value;
+  if (value === 0) return 0;
+  if (typeof value === 'number' && Object.values(signals).includes(value)) return value;
+  if (typeof value === 'string') {
+    const n = /** @type {Record<string, number>} */ (signals)[value.toUpperCase()];
+    if (n !== undefined) return n;
   }
-  if (typeof value !== 'string') throw invalidArgType(name, 'of type string or number', value);
-  const n = /** @type {Record<string, number>} */ (signals)[value];
-  if (n === undefined) throw makeUnknownSignal(value, name);
-  return n;
-}
-
-function makeUnknownSignal(value, name) {
-  const err = invalidArgValue(name, value, 'is not a known signal');
-  err.code = 'ERR_UNKNOWN_SIGNAL';
-  err.message = `Unknown signal: ${value}`;
-  return err;
+  const err = makeError(TypeError, 'ERR_UNKNOWN_SIGNAL', `Unknown signal: ${String(value)}`);
+  err.argument = name;
+  return (() => {
+    throw err;
+  })();
 }
 
 module.exports = {
   validateSettings,
+  featureUnavailable,
+  NODE_KEYS,
+  NATIVE_KEYS,
   validateEnv,
   validateForkOptions,
   MAX_SHARED,

@@ -1,10 +1,18 @@
 'use strict';
 
 /**
- * The worker side of the cluster. A worker is started by the primary with its IPC channel on
- * fd 3, its control socket (fd passing) on fd 4, and `--require lib/cluster/bootstrap.js`,
- * which calls `setupWorker()` before the user's script runs: the worker says `online` at once,
- * whether or not the script ever loads this package.
+ * The worker side of the cluster (node:cluster's `child.js`). A worker is started by the
+ * primary with its IPC channel on fd 3, its control socket (fd passing) on fd 4,
+ * `NODE_UNIQUE_ID` in its environment (so Node's own `net` and `dgram` take their cluster
+ * path) and `--require lib/cluster/bootstrap.js`, which calls `setupWorker()` before the user's
+ * script runs:
+ * - `process.send()` / `process.on('message')` / `process.disconnect()` work over the channel
+ *   (`process-channel.js`);
+ * - `cluster.worker` is made, here and as `require('node:cluster').worker`;
+ * - `require('node:cluster')._getServer`, which `net.Server#listen` and `dgram.Socket#bind` call
+ *   in a worker, is ours: a TCP listen is routed through the native balance, a UDP bind gets the
+ *   primary's shared socket, pipes, paths and `{ fd }` listen as in a single process;
+ * - the worker says `online` at once.
  *
  * The state lives on `globalThis` under a registered symbol, so every copy of the package a
  * worker may load shares one channel.
@@ -13,49 +21,33 @@
 
 const { EventEmitter } = require('node:events');
 const fs = require('node:fs');
-const os = require('node:os');
 const errors = require('../errors');
 const { loadNative } = require('../native');
 const { Channel } = require('./channel');
+const { Worker } = require('./common-worker');
+const { installProcessChannel } = require('./process-channel');
+const { serverMethods } = require('./worker-servers');
+const { kWorkerState: kState } = require('./symbols');
 const validate = () => require('./validate');
 
-const kState = Symbol.for('native-parallel.cluster.worker');
 const ENV = ['NATIVE_PARALLEL_IPC_FD', 'NATIVE_PARALLEL_CONTROL_FD', 'NATIVE_PARALLEL_WORKER_ID', 'NATIVE_PARALLEL_SERIALIZATION', 'NATIVE_PARALLEL_ADDON', 'NATIVE_PARALLEL_SHARED'];
+const SCHED_NONE = 1;
+const SCHED_RR = 2;
 
 /** True in a process the native cluster started. */
 function isWorkerProcess() {
   return globalThis[kState] !== undefined || process.env.NATIVE_PARALLEL_IPC_FD !== undefined;
 }
 
-function hasIPv6() {
-  return Object.values(os.networkInterfaces()).some((list) => (list || []).some((i) => i.family === 'IPv6'));
-}
-
-/** `cluster.worker` in a worker: the handle to this process and its channel to the primary. */
-class WorkerHandle extends EventEmitter {
-  /** @type {boolean | undefined} */
-  exitedAfterDisconnect = undefined;
-  state = 'online';
-
+/** `cluster.worker` in a worker: this process, as node:cluster's worker side. */
+class ChildWorker extends Worker {
   /**
    * @param {number} id
    * @param {WorkerState} state
    */
   constructor(id, state) {
-    super();
-    /** The worker's id, the same number as `worker.id` in the primary. */
-    this.id = id;
-    /** This process. */
-    this.process = process;
+    super({ id, process, state: 'online' });
     Object.defineProperty(this, kState, { value: state });
-    // The channel keeps the worker alive only while someone listens for messages (as
-    // node:cluster does): a worker with nothing to do exits.
-    this.on('newListener', (event) => {
-      if (event === 'message') process.nextTick(() => state.updateRef());
-    });
-    this.on('removeListener', (event) => {
-      if (event === 'message') process.nextTick(() => state.updateRef());
-    });
   }
 
   /** This process's pid. */
@@ -63,46 +55,37 @@ class WorkerHandle extends EventEmitter {
     return process.pid;
   }
 
-  /**
-   * Sends a message to the primary. Throws at once when it cannot be serialized.
-   * @param {unknown} message
-   * @param {(err: Error | null) => void} [callback]
-   */
-  send(message, callback) {
-    return this[kState].send(message, callback);
-  }
-
   /** Stops accepting, lets in-flight requests finish, then closes the channel. */
   disconnect() {
-    this[kState].disconnect(false);
+    if (this.state !== 'disconnecting' && this.state !== 'destroying') {
+      this.state = 'disconnecting';
+      this[kState].disconnect(false);
+    }
     return this;
   }
 
-  /** Kills this process with `signal` (default SIGTERM). */
-  kill(signal = 'SIGTERM') {
-    validate().validateSignal(signal, 'signal');
+  /** Tells the primary it leaves on purpose, disconnects and exits with code 0 (node:cluster's `kill()`). */
+  destroy() {
+    if (this.state === 'destroying') return;
     this.exitedAfterDisconnect = true;
-    process.kill(process.pid, signal);
-  }
-
-  destroy(signal) {
-    this.kill(signal);
-  }
-
-  isConnected() {
-    return this[kState].channel.open;
-  }
-
-  isDead() {
-    return false;
+    if (!this.isConnected()) {
+      process.exit(0);
+      return;
+    }
+    this.state = 'destroying';
+    this[kState].channel.sendInternal({ act: 'exitedAfterDisconnect' });
+    process.disconnect();
+    process.once('disconnect', () => process.exit(0));
   }
 }
 
 class WorkerState {
   /** @type {Map<number, (reply: any) => void>} */
   pending = new Map();
-  /** @type {Set<{ server: any, key: string, drain: (cb: () => void) => void }>} */
+  /** @type {Set<{ server: any, key: string, drain: (cb: () => void) => void }>} listening servers, for a graceful disconnect */
   servers = new Set();
+  /** @type {Map<string, number>} next index per address (node:cluster's `indexes`) */
+  indexes = new Map();
   seq = 0;
   tokens = 0;
   disconnecting = false;
@@ -123,17 +106,40 @@ class WorkerState {
     this.ipcFd = ipcFd;
     this.controlFd = controlFd;
     this.serialization = serialization;
+    // Our own children must not inherit the channel (they would hold it open). The primary
+    // passes the addon's path, saving the platform probe.
+    let native;
+    try {
+      native = addon ? require(addon) : loadNative('cluster');
+    } catch {
+      native = loadNative('cluster');
+    }
+    this.native = native.NativeCluster;
+    this.native.setCloexec(ipcFd);
+    this.native.setCloexec(controlFd);
+    for (const [, fd] of sharedFds) this.native.setCloexec(fd);
     this.channel = new Channel(ipcFd, serialization);
-    this.worker = new WorkerHandle(id, this);
+    this.control = installProcessChannel(this.channel, { ipcFd, controlFd, native: this.native, nextToken: () => ++this.tokens });
+    this.worker = new ChildWorker(id, this);
     this.cluster = new WorkerCluster(this);
-    this.channel.on('message', (message) => this.worker.emit('message', message));
-    this.channel.on('internal', (message) => this.onInternal(message));
+    this.channel.on('internal', (message) => {
+      const handler = Object.hasOwn(workerHandlers, message.act) ? workerHandlers[message.act] : undefined;
+      if (handler) handler(this, message);
+    });
     this.channel.on('error', (err) => {
       if (this.worker.listenerCount('error') > 0) this.worker.emit('error', err);
       else process.emitWarning(err.message, { type: err.name, code: err.code });
     });
-    this.channel.on('close', () => this.onClose());
-    this.updateRef();
+    this.channel.on('close', () => {
+      for (const [, resolve] of this.pending) resolve({ error: { code: 'ERR_IPC_CHANNEL_CLOSED', message: 'Channel closed' } });
+      this.pending.clear();
+    });
+    process.once('disconnect', () => {
+      this.worker.emit('disconnect');
+      // The primary went away (or closed the channel) without asking: nothing supervises this
+      // process any more, so it ends, as a node:cluster worker does.
+      if (!this.worker.exitedAfterDisconnect) process.exit(0);
+    });
     process.on('exit', () => {
       try {
         this.channel.flushSync((buf) => fs.writeSync(ipcFd, buf));
@@ -145,18 +151,6 @@ class WorkerState {
     // Now, not at the end of the tick: ticks queued by a --require preload run only after the
     // main script has loaded, and 'online' means the process is up, as in node:cluster.
     this.channel.flushNow();
-    // Still before the user's script runs: our own children must not inherit the channel (they
-    // would hold it open). The primary passes the addon's path, saving the platform probe.
-    let native;
-    try {
-      native = addon ? require(addon) : loadNative('cluster');
-    } catch {
-      native = loadNative('cluster');
-    }
-    this.native = native.NativeCluster;
-    this.native.setCloexec(ipcFd);
-    this.native.setCloexec(controlFd);
-    for (const [, fd] of sharedFds) this.native.setCloexec(fd);
   }
 
   /** Maps the SharedMemory the primary handed over (once), closing the inherited fds. */
@@ -173,128 +167,60 @@ class WorkerState {
     return this.shared;
   }
 
-  updateRef() {
-    this.channel.ref(this.pending.size > 0 || this.worker.listenerCount('message') > 0);
-  }
-
-  send(message, callback) {
-    if (callback !== undefined && typeof callback !== 'function') throw errors.invalidArgType('callback', 'of type function', callback);
-    if (!this.channel.open) {
-      const err = errors.ipcChannelClosed();
-      if (callback) process.nextTick(callback, err);
-      else process.nextTick(() => this.worker.emit('error', err));
-      return false;
-    }
-    return this.channel.send(message, callback);
-  }
-
-  onInternal(message) {
-    switch (message.act) {
-      case 'disconnect':
-        this.disconnect(true);
-        break;
-      case 'listenReply': {
-        const resolve = this.pending.get(message.seq);
-        if (resolve) {
-          this.pending.delete(message.seq);
-          this.updateRef();
-          resolve(message);
-        }
-        break;
-      }
-    }
-  }
-
-  /** @param {boolean} primaryInitiated */
+  /**
+   * node:cluster's `_disconnect`: closes every server (draining its connections), then says
+   * it leaves on purpose (unless the primary asked) and closes the channel.
+   * @param {boolean} primaryInitiated
+   */
   disconnect(primaryInitiated) {
     if (this.disconnecting || !this.channel.open) return;
     this.disconnecting = true;
     this.worker.exitedAfterDisconnect = true;
-    this.worker.state = 'disconnecting';
-    if (!primaryInitiated) this.channel.sendInternal({ act: 'exitedAfterDisconnect' });
-    let left = this.servers.size;
+    let left = this.servers.size + 1;
     const closed = () => {
-      left -= 1;
-      if (left <= 0) this.channel.end();
+      if (--left > 0) return;
+      if (!primaryInitiated) this.channel.sendInternal({ act: 'exitedAfterDisconnect' });
+      if (process.connected) process.disconnect();
     };
-    if (left === 0) {
-      this.channel.end();
-      return;
-    }
     for (const entry of [...this.servers]) entry.drain(closed);
+    closed();
   }
 
-  onClose() {
-    for (const [, resolve] of this.pending) resolve({ error: { code: 'ERR_IPC_CHANNEL_CLOSED', message: 'Channel closed' } });
-    this.pending.clear();
-    this.worker.state = 'disconnected';
-    this.worker.emit('disconnect');
-    // The primary went away (or closed the channel) without asking: nothing supervises this
-    // process any more, so it ends, as a node:cluster worker does.
-    if (!this.worker.exitedAfterDisconnect) process.exit(0);
-  }
-
+  /** Sends an internal request; resolves with the primary's reply. */
   request(message) {
     return new Promise((resolve) => {
       const seq = ++this.seq;
-      this.pending.set(seq, resolve);
-      this.updateRef();
+      this.control.refCounted();
+      const settle = (reply) => {
+        this.control.unrefCounted();
+        resolve(reply);
+      };
+      this.pending.set(seq, settle);
       if (!this.channel.sendInternal({ ...message, seq })) {
         this.pending.delete(seq);
-        this.updateRef();
-        resolve({ error: { code: 'ERR_IPC_CHANNEL_CLOSED', message: 'Channel closed' } });
+        settle({ error: { code: 'ERR_IPC_CHANNEL_CLOSED', message: 'Channel closed' } });
       }
     });
-  }
-
-  /**
-   * Gets a listening fd from the primary (shared socket, or a socket handed over by the
-   * worker this one replaces) or makes a SO_REUSEPORT socket, then lets `server` adopt it.
-   */
-  async listen(server, { port, host, backlog }) {
-    let ip = host;
-    if (ip === undefined) ip = hasIPv6() ? '::' : '0.0.0.0';
-    else if (!validate().isIp(ip)) ip = (await require('node:dns').promises.lookup(ip)).address;
-    if (this.disconnecting) throw errors.ipcChannelClosed();
-    const reply = await this.request({ act: 'listen', host: ip, port, backlog });
-    if (reply.error) {
-      throw errors.systemError(reply.error, reply.error.syscall || 'listen', { address: ip, port });
-    }
-    let fd;
-    if (reply.fd) {
-      const [got, token] = this.native.recvFd(this.controlFd);
-      if (token !== reply.token) {
-        this.native.closeFd(got);
-        throw errors.invalidState(`Received listening socket ${token}, expected ${reply.token}`);
-      }
-      fd = got;
-    } else {
-      try {
-        fd = this.native.bind(ip, reply.port, backlog, 'reuseport')[0];
-      } catch (err) {
-        throw errors.systemError(err, 'bind', { address: ip, port: reply.port });
-      }
-      // The primary keeps a copy, so a worker that replaces this one (reload) can take over
-      // this very socket and nothing waiting in its accept queue is lost.
-      const token = ++this.tokens;
-      this.native.sendFd(this.controlFd, fd, token);
-      this.channel.sendInternal({ act: 'deposit', key: reply.key, token });
-    }
-    const tracked = require('./drain').trackServer(server);
-    const entry = { server, key: reply.key, drain: tracked.drain };
-    this.servers.add(entry);
-    server.once('listening', () => {
-      const a = server.address();
-      const address = a && typeof a === 'object' ? { address: a.address, port: a.port, addressType: a.family === 'IPv6' ? 6 : 4 } : { address: ip, port: reply.port, addressType: 4 };
-      this.channel.sendInternal({ act: 'listening', key: reply.key, address });
-    });
-    server.once('close', () => {
-      this.servers.delete(entry);
-      this.channel.sendInternal({ act: 'unlisten', key: reply.key });
-    });
-    server.listen({ fd, backlog });
   }
 }
+
+Object.assign(WorkerState.prototype, serverMethods);
+
+/**
+ * Internal messages from the primary, by `act`.
+ * @type {Record<string, (state: WorkerState, message: any) => void>}
+ */
+const workerHandlers = {
+  disconnect(state) {
+    state.disconnect(true);
+  },
+  listenReply(state, message) {
+    const resolve = state.pending.get(message.seq);
+    if (!resolve) return;
+    state.pending.delete(message.seq);
+    resolve(message);
+  },
+};
 
 /** The `cluster` object in a worker. */
 class WorkerCluster extends EventEmitter {
@@ -303,6 +229,9 @@ class WorkerCluster extends EventEmitter {
   isWorker = true;
   settings = {};
   workers = undefined;
+  Worker = Worker;
+  SCHED_NONE = SCHED_NONE;
+  SCHED_RR = SCHED_RR;
 
   /** @param {WorkerState} state */
   constructor(state) {
@@ -326,19 +255,17 @@ class WorkerCluster extends EventEmitter {
   }
 
   /**
-   * Listens on `options.port`/`options.host` the cluster's way (see `setupPrimary`'s
-   * `balance`). Errors are emitted on `server` as `'error'`, like `server.listen`.
+   * `server.listen({ port, host, backlog })`, validated: in a worker every TCP listen goes
+   * through the cluster's balance (see `setupPrimary`'s `balance`). Errors are emitted on
+   * `server` as `'error'`, like `server.listen`.
    * @param {import('node:net').Server} server
    * @param {{ port?: number, host?: string, backlog?: number }} [options]
    * @param {() => void} [callback] added as a `'listening'` listener
    */
   listen(server, options = {}, callback = undefined) {
-    const opts = validate().validateListen(server, options);
-    if (callback !== undefined) {
-      if (typeof callback !== 'function') throw errors.invalidArgType('callback', 'of type function', callback);
-      server.once('listening', callback);
-    }
-    this[kState].listen(server, opts).catch((err) => server.emit('error', err));
+    const { port, host, backlog } = validate().validateListen(server, options);
+    if (callback !== undefined && typeof callback !== 'function') throw errors.invalidArgType('callback', 'of type function', callback);
+    server.listen({ port, host, backlog }, callback);
     return server;
   }
 
@@ -364,6 +291,18 @@ class WorkerCluster extends EventEmitter {
 }
 
 /**
+ * Points node:cluster (loaded as a worker because NODE_UNIQUE_ID was set) at this worker:
+ * `worker` is ours and `_getServer`, which net and dgram call, is ours.
+ * @param {WorkerState} state
+ */
+function patchNodeCluster(state) {
+  const nodeCluster = require('node:cluster');
+  if (!nodeCluster.isWorker) return;
+  nodeCluster.worker = state.worker;
+  nodeCluster._getServer = (obj, options, cb) => state.getServer(obj, options, cb);
+}
+
+/**
  * Sets up this worker (once per process): reads and removes the environment the primary
  * passed, opens the channel and says `online`. Returns the worker-side `cluster` object, or
  * undefined when this process is not a cluster worker.
@@ -381,8 +320,17 @@ function setupWorker() {
   const addon = env.NATIVE_PARALLEL_ADDON;
   const sharedFds = parseShared(env.NATIVE_PARALLEL_SHARED);
   for (const key of ENV) delete env[key];
+  // node:cluster's workers see exactly the execArgv they were given: drop our preload.
+  const at = process.execArgv.indexOf('--require');
+  if (at >= 0 && String(process.execArgv[at + 1]).endsWith(require('node:path').join('lib', 'cluster', 'bootstrap.js'))) process.execArgv.splice(at, 2);
+  // node:cluster's worker side listened on process for a channel it does not have: its
+  // listeners go before ours come (this preload runs before any other, so they are all its).
+  if (require('node:cluster').isWorker) {
+    for (const event of ['internalMessage', 'disconnect', 'message', 'error']) process.removeAllListeners(event);
+  }
   const state = new WorkerState(id, ipcFd, controlFd, serialization, addon, sharedFds);
   Object.defineProperty(globalThis, kState, { value: state, configurable: false, enumerable: false });
+  patchNodeCluster(state);
   return state.cluster;
 }
 
@@ -403,4 +351,4 @@ function parseShared(text) {
   }
 }
 
-module.exports = { setupWorker, isWorkerProcess, WorkerCluster, WorkerHandle };
+module.exports = { setupWorker, isWorkerProcess, WorkerCluster, ChildWorker, patchNodeCluster, SCHED_NONE, SCHED_RR };

@@ -241,7 +241,8 @@ impl NativeCluster {
 
     /// Makes a TCP socket on `host` (an IP address) and `port`: `kind` is `'reuseport'`
     /// (SO_REUSEPORT, listening), `'reservation'` (SO_REUSEPORT, bound only: holds the port) or
-    /// `'shared'` (listening, one for all workers). Returns `[fd, port]`; the caller owns the fd.
+    /// `'shared'` (listening, one for all workers). `ipv6_only` turns off dual-stack on an IPv6
+    /// address (Node's `ipv6Only`). Returns `[fd, port]`; the caller owns the fd.
     #[napi]
     pub fn bind(
         env: Env,
@@ -249,6 +250,7 @@ impl NativeCluster {
         port: u32,
         backlog: i32,
         kind: String,
+        ipv6_only: Option<bool>,
     ) -> napi::Result<Vec<i32>> {
         let ip = parse_ip(&env, &host)?;
         let kind = match kind.as_str() {
@@ -272,14 +274,15 @@ impl NativeCluster {
                 "port must be from 0 to 65535",
             )
         })?;
-        let bound = sockets::bind(ip, port, backlog.max(1), kind).map_err(|e| {
-            throw(
-                &env,
-                ErrorKind::Error,
-                &e.code(),
-                &e.message(&format!(" {host}:{port}")),
-            )
-        })?;
+        let bound = sockets::bind(ip, port, backlog.max(1), kind, ipv6_only.unwrap_or(false))
+            .map_err(|e| {
+                throw(
+                    &env,
+                    ErrorKind::Error,
+                    &e.code(),
+                    &e.message(&format!(" {host}:{port}")),
+                )
+            })?;
         Ok(vec![bound.fd, i32::from(bound.port)])
     }
 

@@ -70,8 +70,14 @@ pub(crate) struct Bound {
 }
 
 /// Makes a TCP socket of the given kind on `ip:port`. An unspecified IPv6 address listens
-/// dual-stack, as Node does.
-pub(crate) fn bind(ip: IpAddr, port: u16, backlog: i32, kind: Kind) -> Result<Bound, SockError> {
+/// dual-stack, as Node does, unless `v6_only` (Node's `ipv6Only`).
+pub(crate) fn bind(
+    ip: IpAddr,
+    port: u16,
+    backlog: i32,
+    kind: Kind,
+    v6_only: bool,
+) -> Result<Bound, SockError> {
     let domain = if ip.is_ipv4() {
         Domain::IPV4
     } else {
@@ -87,9 +93,9 @@ pub(crate) fn bind(ip: IpAddr, port: u16, backlog: i32, kind: Kind) -> Result<Bo
             .set_reuse_port(true)
             .map_err(|e| SockError::new("setsockopt", e))?;
     }
-    if ip.is_ipv6() && ip.is_unspecified() {
+    if ip.is_ipv6() {
         socket
-            .set_only_v6(false)
+            .set_only_v6(v6_only)
             .map_err(|e| SockError::new("setsockopt", e))?;
     }
     socket
@@ -225,10 +231,10 @@ mod tests {
 
     #[test]
     fn reuseport_sockets_share_a_reserved_port() {
-        let reserved = bind(LOCAL, 0, 16, Kind::Reservation).unwrap();
+        let reserved = bind(LOCAL, 0, 16, Kind::Reservation, false).unwrap();
         assert_ne!(reserved.port, 0);
-        let a = bind(LOCAL, reserved.port, 16, Kind::ReusePort).unwrap();
-        let b = bind(LOCAL, reserved.port, 16, Kind::ReusePort).unwrap();
+        let a = bind(LOCAL, reserved.port, 16, Kind::ReusePort, false).unwrap();
+        let b = bind(LOCAL, reserved.port, 16, Kind::ReusePort, false).unwrap();
         assert_eq!(a.port, reserved.port);
         assert_eq!(b.port, reserved.port);
         for fd in [reserved.fd, a.fd, b.fd] {
@@ -238,8 +244,8 @@ mod tests {
 
     #[test]
     fn a_shared_socket_refuses_a_second_bind() {
-        let a = bind(LOCAL, 0, 16, Kind::Shared).unwrap();
-        let err = bind(LOCAL, a.port, 16, Kind::Shared).unwrap_err();
+        let a = bind(LOCAL, 0, 16, Kind::Shared, false).unwrap();
+        let err = bind(LOCAL, a.port, 16, Kind::Shared, false).unwrap_err();
         assert_eq!(err.code(), "EADDRINUSE");
         assert!(err.message("").starts_with("bind EADDRINUSE"));
         close(a.fd);
@@ -248,7 +254,7 @@ mod tests {
     #[test]
     fn fds_travel_with_their_token() {
         let (x, y) = control_pair().unwrap();
-        let s = bind(LOCAL, 0, 16, Kind::Shared).unwrap();
+        let s = bind(LOCAL, 0, 16, Kind::Shared, false).unwrap();
         send_fd(x.as_raw_fd(), s.fd, 42).unwrap();
         let (fd, token) = recv_fd(y.as_raw_fd()).unwrap();
         assert_eq!(token, 42);

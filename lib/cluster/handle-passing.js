@@ -1,0 +1,83 @@
+'use strict';
+
+/**
+ * `send(message, handle)` with a `net.Socket` or `net.Server`, as child_process allows: the
+ * handle's fd goes over the control socket (SCM_RIGHTS, tagged with a token) before the frame
+ * that announces it, and the receiver makes a new socket or server on it.
+ * @module native-parallel/lib/cluster/handle-passing
+ */
+
+const net = require('node:net');
+const errors = require('../errors');
+
+const SOCKET = 1;
+const SERVER = 2;
+
+/**
+ * The kind and fd of a handle `send()` may pass; throws ERR_INVALID_HANDLE_TYPE otherwise.
+ * @param {unknown} handle
+ * @returns {{ type: number, fd: number }}
+ */
+function describe(handle) {
+  const inner = /** @type {any} */ (handle)?._handle;
+  const fd = inner && typeof inner.fd === 'number' ? inner.fd : -1;
+  if (handle instanceof net.Server && fd >= 0) return { type: SERVER, fd };
+  if (handle instanceof net.Socket && fd >= 0) return { type: SOCKET, fd };
+  throw errors.makeError(TypeError, 'ERR_INVALID_HANDLE_TYPE', 'This handle type cannot be sent');
+}
+
+/**
+ * After a `net.Socket` was sent it is closed here (child_process does the same) unless
+ * `keepOpen`; a server stays open.
+ */
+function afterSend(handle, type, options) {
+  if (type === SOCKET && !(options && options.keepOpen)) handle.destroy();
+}
+
+/**
+ * Makes the received handle: a `net.Socket` at once, a `net.Server` once it listens.
+ * @param {number} fd
+ * @param {number} type
+ * @param {(handle: net.Socket | net.Server) => void} deliver
+ */
+function adopt(fd, type, deliver) {
+  if (type === SOCKET) {
+    deliver(new net.Socket({ fd, readable: true, writable: true }));
+    return;
+  }
+  const server = net.createServer();
+  server.listen({ fd }, () => deliver(server));
+}
+
+/**
+ * Normalises `send(message[, handle[, options]][, callback])` as child_process does.
+ * @returns {{ handle: any, options: any, callback: Function | undefined }}
+ */
+function sendArgs(handle, options, callback) {
+  if (typeof handle === 'function') {
+    callback = handle;
+    handle = undefined;
+    options = undefined;
+  } else if (typeof options === 'function') {
+    callback = options;
+    options = undefined;
+  } else if (options !== undefined && (options === null || typeof options !== 'object')) {
+    throw errors.invalidArgType('options', 'of type object', options);
+  }
+  if (callback !== undefined && typeof callback !== 'function') throw errors.invalidArgType('callback', 'of type function', callback);
+  return { handle: handle ?? undefined, options, callback };
+}
+
+/**
+ * Node's check of a message's type (`process.send`): string, object, number or boolean.
+ * @param {unknown} message
+ */
+function validateMessage(message) {
+  if (message === undefined) throw errors.missingArgs('message');
+  const t = typeof message;
+  if (t !== 'string' && t !== 'object' && t !== 'number' && t !== 'boolean') {
+    throw errors.invalidArgType('message', 'one of type string, object, number, or boolean', message);
+  }
+}
+
+module.exports = { describe, afterSend, adopt, sendArgs, validateMessage, SOCKET, SERVER };
