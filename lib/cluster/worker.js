@@ -160,7 +160,9 @@ class WorkerState {
       const shared = Object.create(null);
       for (const [name, fd] of this.sharedFds) {
         shared[name] = SharedMemory.fromFd(fd);
-        this.native.closeFd(fd);
+        // Inherited at exec, not handed out by this process's addon (whose closeFd refuses
+        // such fds): ours to close.
+        fs.closeSync(fd);
       }
       this.shared = Object.freeze(shared);
     }

@@ -16,13 +16,14 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
 use crossbeam::queue::SegQueue;
-use napi::bindgen_prelude::{Function, Unknown};
 use napi::CleanupEnvHook;
-use napi::{sys, Env, JsValue};
+use napi::{sys, Env};
 use napi_derive::napi;
 
 use crate::kernels::{self, RawView};
-use crate::napi_util::{call_global, check, throw, ErrorKind};
+use crate::napi_util::{
+    call_global, check, guard, integer, throw, Arg, Callback, ErrorKind, MAX_SAFE_INTEGER,
+};
 use notifier::{HasNotifier, Notifier};
 use task::{Completion, TaskCtl};
 
@@ -98,180 +99,201 @@ impl std::fmt::Debug for NativePool {
 
 #[napi]
 impl NativePool {
-    /// `threads` pool threads; `maxQueue` tasks may wait beyond those running (may be
-    /// Infinity); `onComplete(batch, messages)` receives completions as a flat array of
-    /// `[id, outcome, value, runMs, waitMs]` records and a parallel array of messages.
+    /// `threads` pool threads (1 to 1024); `maxQueue` tasks may wait beyond those running (a
+    /// whole number >= 0, or Infinity); `onComplete(batch, messages)` receives completions as
+    /// a flat array of `[id, outcome, value, runMs, waitMs]` records and a parallel array of
+    /// messages.
     #[napi(constructor)]
     pub fn new(
         env: Env,
-        threads: u32,
-        max_queue: f64,
-        on_complete: Function<'_, Unknown<'_>, ()>,
+        threads: Arg<f64>,
+        max_queue: Arg<f64>,
+        on_complete: Arg<Callback>,
     ) -> napi::Result<Self> {
-        if threads == 0 || threads > 1024 {
-            return Err(throw(
-                &env,
-                ErrorKind::Range,
-                "ERR_OUT_OF_RANGE",
-                "threads must be from 1 to 1024",
-            ));
-        }
-        quiet_panics_on_pool_threads();
-        let pool = rayon::ThreadPoolBuilder::new()
-            .num_threads(threads as usize)
-            .thread_name(|i| format!("native-parallel-{i}"))
-            .build()
-            .map_err(|e| {
-                throw(
-                    &env,
-                    ErrorKind::Error,
-                    "ERR_NATIVE_POOL",
-                    &format!("could not start threads: {e}"),
-                )
-            })?;
-        let shared = Arc::new(Shared {
-            completions: SegQueue::new(),
-            queued: AtomicUsize::new(0),
-            running: AtomicUsize::new(0),
-            busy_ns: AtomicU64::new(0),
-            notifier: Notifier::new(),
-            tasks: Mutex::new(HashMap::new()),
-        });
-        // SAFETY: env and the callback are valid for this call; `drain` reads its owner as a
-        // `Shared`.
-        unsafe {
-            notifier::start_for(
-                &shared,
-                &env,
-                "native-parallel:ThreadPool",
-                on_complete.raw(),
-                drain,
-            )
-        }?;
-        // A Worker that exits mid-task tears its env down: stop and wait for our kernels first,
-        // because the memory they write belongs to that env.
-        let cleanup = env.add_env_cleanup_hook(shared.clone(), |shared| {
-            shared.notifier.mark_closed();
-            shared.cancel_all();
-            let deadline = Instant::now() + TEARDOWN_WAIT;
-            while shared.running.load(Ordering::Acquire) > 0 && Instant::now() < deadline {
-                std::thread::sleep(Duration::from_micros(200));
+        guard(&env, || {
+            let threads = integer(&env, "threads", threads.0, 1, 1024)? as usize;
+            let max_queue = max_queue.0;
+            if max_queue != f64::INFINITY {
+                integer(&env, "maxQueue", max_queue, 0, MAX_SAFE_INTEGER)?;
             }
-        })?;
-        Ok(Self {
-            shared,
-            pool: Some(pool),
-            threads: threads as usize,
-            max_queue,
-            next_id: 0,
-            created: Instant::now(),
-            cleanup: Some(cleanup),
+            quiet_panics_on_pool_threads();
+            let pool = rayon::ThreadPoolBuilder::new()
+                .num_threads(threads)
+                .thread_name(|i| format!("native-parallel-{i}"))
+                .build()
+                .map_err(|e| {
+                    throw(
+                        &env,
+                        ErrorKind::Error,
+                        "ERR_NATIVE_POOL",
+                        &format!("could not start threads: {e}"),
+                    )
+                })?;
+            let shared = Arc::new(Shared {
+                completions: SegQueue::new(),
+                queued: AtomicUsize::new(0),
+                running: AtomicUsize::new(0),
+                busy_ns: AtomicU64::new(0),
+                notifier: Notifier::new(),
+                tasks: Mutex::new(HashMap::new()),
+            });
+            // SAFETY: env and the callback are valid for this call; `drain` reads its owner as
+            // a `Shared`.
+            unsafe {
+                notifier::start_for(
+                    &shared,
+                    &env,
+                    "native-parallel:ThreadPool",
+                    on_complete.0.raw(),
+                    drain,
+                )
+            }?;
+            // A Worker that exits mid-task tears its env down: stop and wait for our kernels
+            // first, because the memory they write belongs to that env.
+            let cleanup = env.add_env_cleanup_hook(shared.clone(), |shared| {
+                shared.notifier.mark_closed();
+                shared.cancel_all();
+                let deadline = Instant::now() + TEARDOWN_WAIT;
+                while shared.running.load(Ordering::Acquire) > 0 && Instant::now() < deadline {
+                    std::thread::sleep(Duration::from_micros(200));
+                }
+            })?;
+            Ok(Self {
+                shared,
+                pool: Some(pool),
+                threads,
+                max_queue,
+                next_id: 0,
+                created: Instant::now(),
+                cleanup: Some(cleanup),
+            })
         })
     }
 
     /// Names of all kernels, in registry order (the index is the kernel id for `submit`).
     #[napi]
-    pub fn kernel_names() -> Vec<&'static str> {
-        kernels::REGISTRY.iter().map(|(name, _)| *name).collect()
+    pub fn kernel_names(env: Env) -> napi::Result<Vec<&'static str>> {
+        guard(&env, || {
+            Ok(kernels::REGISTRY.iter().map(|(name, _)| *name).collect())
+        })
     }
 
-    /// Queues a kernel run; returns its task id. Throws ERR_QUEUE_FULL, ERR_POOL_DESTROYED or
-    /// ERR_INVALID_ARG_VALUE (arguments the kernel refuses).
+    /// Queues a kernel run; returns its task id. Throws ERR_QUEUE_FULL, ERR_POOL_DESTROYED,
+    /// ERR_OUT_OF_RANGE (no such kernel) or ERR_INVALID_ARG_VALUE (arguments the kernel
+    /// refuses).
     #[napi]
     pub fn submit(
         &mut self,
         env: Env,
-        kernel: u32,
-        params: &[f64],
-        views: Vec<RawView>,
+        kernel: Arg<f64>,
+        params: Arg<&[f64]>,
+        views: Arg<Vec<RawView>>,
     ) -> napi::Result<u32> {
-        let Some(pool) = self.pool.as_ref() else {
-            return Err(throw(
+        guard(&env, || {
+            let kernel = integer(
                 &env,
-                ErrorKind::Error,
-                "ERR_POOL_DESTROYED",
-                "the pool has been destroyed",
-            ));
-        };
-        let busy = self.shared.queued.load(Ordering::Acquire)
-            + self.shared.running.load(Ordering::Acquire);
-        if busy as f64 >= self.threads as f64 + self.max_queue {
-            return Err(throw(
-                &env,
-                ErrorKind::Error,
-                "ERR_QUEUE_FULL",
-                "the task queue is full (maxQueue)",
-            ));
-        }
-        let job = kernels::prepare(kernel as usize, params, views)
-            .map_err(|m| throw(&env, ErrorKind::Type, "ERR_INVALID_ARG_VALUE", &m))?;
-        let id = self.next_id;
-        self.next_id = self.next_id.wrapping_add(1);
-        let ctl = Arc::new(TaskCtl::new());
-        {
-            let mut tasks = self.shared.tasks();
-            tasks.insert(id, ctl.clone());
-            if tasks.len() == 1 {
-                self.shared.notifier.set_referenced(&env, true)?;
+                "kernel",
+                kernel.0,
+                0,
+                kernels::REGISTRY.len() as i64 - 1,
+            )?;
+            let Some(pool) = self.pool.as_ref() else {
+                return Err(throw(
+                    &env,
+                    ErrorKind::Error,
+                    "ERR_POOL_DESTROYED",
+                    "the pool has been destroyed",
+                ));
+            };
+            let busy = self.shared.queued.load(Ordering::Acquire)
+                + self.shared.running.load(Ordering::Acquire);
+            if busy as f64 >= self.threads as f64 + self.max_queue {
+                return Err(throw(
+                    &env,
+                    ErrorKind::Error,
+                    "ERR_QUEUE_FULL",
+                    "the task queue is full (maxQueue)",
+                ));
             }
-        }
-        self.shared.queued.fetch_add(1, Ordering::AcqRel);
-        let shared = self.shared.clone();
-        pool.spawn_fifo(move || task::execute(&shared, id, ctl, job));
-        Ok(id)
+            let job = kernels::prepare(kernel as usize, params.0, views.0)
+                .map_err(|m| throw(&env, ErrorKind::Type, "ERR_INVALID_ARG_VALUE", &m))?;
+            let id = self.next_id;
+            self.next_id = self.next_id.wrapping_add(1);
+            let ctl = Arc::new(TaskCtl::new());
+            {
+                let mut tasks = self.shared.tasks();
+                tasks.insert(id, ctl.clone());
+                if tasks.len() == 1 {
+                    self.shared.notifier.set_referenced(&env, true)?;
+                }
+            }
+            self.shared.queued.fetch_add(1, Ordering::AcqRel);
+            let shared = self.shared.clone();
+            pool.spawn_fifo(move || task::execute(&shared, id, ctl, job));
+            Ok(id)
+        })
     }
 
     /// Cancels a task. Returns true when it had not started (it will never be reported);
     /// false when it is running (it will be reported, cancelled or finished) or unknown.
     #[napi]
-    pub fn cancel(&self, env: Env, id: u32) -> napi::Result<bool> {
-        let mut tasks = self.shared.tasks();
-        let Some(ctl) = tasks.get(&id) else {
-            return Ok(false);
-        };
-        if !ctl.cancel() {
-            return Ok(false);
-        }
-        tasks.remove(&id);
-        self.shared.queued.fetch_sub(1, Ordering::AcqRel);
-        if tasks.is_empty() {
-            self.shared.notifier.set_referenced(&env, false)?;
-        }
-        Ok(true)
+    pub fn cancel(&self, env: Env, id: Arg<f64>) -> napi::Result<bool> {
+        guard(&env, || {
+            let id = integer(&env, "id", id.0, 0, u32::MAX.into())? as u32;
+            let mut tasks = self.shared.tasks();
+            let Some(ctl) = tasks.get(&id) else {
+                return Ok(false);
+            };
+            if !ctl.cancel() {
+                return Ok(false);
+            }
+            tasks.remove(&id);
+            self.shared.queued.fetch_sub(1, Ordering::AcqRel);
+            if tasks.is_empty() {
+                self.shared.notifier.set_referenced(&env, false)?;
+            }
+            Ok(true)
+        })
     }
 
     /// Cancels everything; returns the ids of tasks that had not started. Running tasks are
     /// flagged and reported when they stop.
     #[napi]
     pub fn cancel_all(&self, env: Env) -> napi::Result<Vec<u32>> {
-        let dropped = self.shared.cancel_all();
-        if self.shared.tasks().is_empty() {
-            self.shared.notifier.set_referenced(&env, false)?;
-        }
-        Ok(dropped)
+        guard(&env, || {
+            let dropped = self.shared.cancel_all();
+            if self.shared.tasks().is_empty() {
+                self.shared.notifier.set_referenced(&env, false)?;
+            }
+            Ok(dropped)
+        })
     }
 
     /// `[queued, running, busyMs, aliveMs]`.
     #[napi]
-    pub fn counters(&self) -> Vec<f64> {
-        vec![
-            self.shared.queued.load(Ordering::Acquire) as f64,
-            self.shared.running.load(Ordering::Acquire) as f64,
-            self.shared.busy_ns.load(Ordering::Relaxed) as f64 / 1e6,
-            self.created.elapsed().as_secs_f64() * 1e3,
-        ]
+    pub fn counters(&self, env: Env) -> napi::Result<Vec<f64>> {
+        guard(&env, || {
+            Ok(vec![
+                self.shared.queued.load(Ordering::Acquire) as f64,
+                self.shared.running.load(Ordering::Acquire) as f64,
+                self.shared.busy_ns.load(Ordering::Relaxed) as f64 / 1e6,
+                self.created.elapsed().as_secs_f64() * 1e3,
+            ])
+        })
     }
 
     /// Stops the threads and releases the completion callback. Call once no task is pending.
     #[napi]
     pub fn close(&mut self, env: Env) -> napi::Result<()> {
-        self.shared.cancel_all();
-        self.pool.take();
-        self.shared.notifier.release();
-        if let Some(hook) = self.cleanup.take() {
-            env.remove_env_cleanup_hook(hook)?;
-        }
-        Ok(())
+        guard(&env, || {
+            self.shared.cancel_all();
+            self.pool.take();
+            self.shared.notifier.release();
+            if let Some(hook) = self.cleanup.take() {
+                env.remove_env_cleanup_hook(hook)?;
+            }
+            Ok(())
+        })
     }
 }
 

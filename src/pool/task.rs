@@ -6,6 +6,7 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use crate::kernels::{Ctx, Job};
+use crate::napi_util::panic_message;
 
 use super::Shared;
 
@@ -112,16 +113,6 @@ pub(super) fn execute(shared: &Shared, id: u32, ctl: Arc<TaskCtl>, mut job: Box<
     );
     shared.running.fetch_sub(1, Ordering::AcqRel);
     shared.notifier.wake();
-}
-
-fn panic_message(payload: Box<dyn std::any::Any + Send>) -> String {
-    if let Some(s) = payload.downcast_ref::<&str>() {
-        (*s).to_owned()
-    } else if let Some(s) = payload.downcast_ref::<String>() {
-        s.clone()
-    } else {
-        "a native kernel panicked".to_owned()
-    }
 }
 
 #[cfg(test)]

@@ -31,14 +31,16 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use std::thread::JoinHandle;
 
 use crossbeam::queue::SegQueue;
-use napi::bindgen_prelude::{Function, ToNapiValue, Unknown};
-use napi::{sys, CleanupEnvHook, Env, JsValue};
+use napi::bindgen_prelude::ToNapiValue;
+use napi::{sys, CleanupEnvHook, Env};
 use napi_derive::napi;
 use nix::errno::Errno;
 use nix::sys::eventfd::{EfdFlags, EventFd};
 
 use crate::kernels::RawView;
-use crate::napi_util::{call_global, throw, ErrorKind};
+use crate::napi_util::{
+    call_global, guard, integer, throw, Arg, Callback, ErrorKind, MAX_SAFE_INTEGER,
+};
 use crate::pool::notifier::{start_for, HasNotifier, Notifier};
 use crate::shm::Segment;
 use fork::Kind;
@@ -200,96 +202,90 @@ impl NativeProcessPool {
     /// completions (see `ProcessPoolBatch`); the pool keeps the event loop alive only while a
     /// task is in flight.
     #[napi(constructor)]
-    pub fn new(
-        env: Env,
-        processes: u32,
-        on_complete: Function<'_, Unknown<'_>, ()>,
-    ) -> napi::Result<Self> {
-        if processes == 0 || processes > 1024 {
-            return Err(throw(
-                &env,
-                ErrorKind::Range,
-                "ERR_OUT_OF_RANGE",
-                "processes must be from 1 to 1024",
-            ));
-        }
-        let wake = EventFd::from_value_and_flags(0, EfdFlags::EFD_CLOEXEC | EfdFlags::EFD_NONBLOCK)
-            .map_err(|e| sys_error(&env, ("eventfd", e)))?;
-        let shared = Arc::new(Shared {
-            state: Mutex::new(State::new(processes as usize)),
-            completions: SegQueue::new(),
-            notifier: Notifier::new(),
-            wake: Mutex::new(Some(wake)),
-            stopping: AtomicBool::new(false),
-            respawn: AtomicUsize::new(0),
-            in_flight: AtomicUsize::new(0),
-            processes: processes as usize,
-            supervisor: Mutex::new(None),
-        });
-        if let Err(e) = shared.top_up() {
-            shared.shutdown();
-            return Err(sys_error(&env, e));
-        }
-        let for_thread = shared.clone();
-        let handle = std::thread::Builder::new()
-            .name("native-parallel-process-pool".into())
-            .spawn(move || supervisor::run(&for_thread))
-            .map_err(|e| {
+    pub fn new(env: Env, processes: Arg<f64>, on_complete: Arg<Callback>) -> napi::Result<Self> {
+        guard(&env, || {
+            let processes = integer(&env, "processes", processes.0, 1, 1024)? as usize;
+            let wake =
+                EventFd::from_value_and_flags(0, EfdFlags::EFD_CLOEXEC | EfdFlags::EFD_NONBLOCK)
+                    .map_err(|e| sys_error(&env, ("eventfd", e)))?;
+            let shared = Arc::new(Shared {
+                state: Mutex::new(State::new(processes)),
+                completions: SegQueue::new(),
+                notifier: Notifier::new(),
+                wake: Mutex::new(Some(wake)),
+                stopping: AtomicBool::new(false),
+                respawn: AtomicUsize::new(0),
+                in_flight: AtomicUsize::new(0),
+                processes,
+                supervisor: Mutex::new(None),
+            });
+            if let Err(e) = shared.top_up() {
                 shared.shutdown();
-                throw(
+                return Err(sys_error(&env, e));
+            }
+            let for_thread = shared.clone();
+            let handle = std::thread::Builder::new()
+                .name("native-parallel-process-pool".into())
+                .spawn(move || supervisor::run(&for_thread))
+                .map_err(|e| {
+                    shared.shutdown();
+                    throw(
+                        &env,
+                        ErrorKind::Error,
+                        "ERR_NATIVE_POOL",
+                        &format!("could not start the supervisor thread: {e}"),
+                    )
+                })?;
+            *shared.supervisor.lock().unwrap_or_else(|e| e.into_inner()) = Some(handle);
+            // SAFETY: env and the callback are valid for this call; `drain` reads its owner as a
+            // `Shared`.
+            let started = unsafe {
+                start_for(
+                    &shared,
                     &env,
-                    ErrorKind::Error,
-                    "ERR_NATIVE_POOL",
-                    &format!("could not start the supervisor thread: {e}"),
+                    "native-parallel:ProcessPool",
+                    on_complete.0.raw(),
+                    drain,
                 )
+            };
+            if let Err(e) = started {
+                shared.shutdown();
+                return Err(e);
+            }
+            // The env is going away (a Worker ends, or the process exits): end our children, whose
+            // outputs belong to that env.
+            let cleanup = env.add_env_cleanup_hook(shared.clone(), |shared| {
+                shared.notifier.mark_closed();
+                shared.shutdown();
             })?;
-        *shared.supervisor.lock().unwrap_or_else(|e| e.into_inner()) = Some(handle);
-        // SAFETY: env and the callback are valid for this call; `drain` reads its owner as a
-        // `Shared`.
-        let started = unsafe {
-            start_for(
-                &shared,
-                &env,
-                "native-parallel:ProcessPool",
-                on_complete.raw(),
-                drain,
-            )
-        };
-        if let Err(e) = started {
-            shared.shutdown();
-            return Err(e);
-        }
-        // The env is going away (a Worker ends, or the process exits): end our children, whose
-        // outputs belong to that env.
-        let cleanup = env.add_env_cleanup_hook(shared.clone(), |shared| {
-            shared.notifier.mark_closed();
-            shared.shutdown();
-        })?;
-        Ok(Self {
-            shared,
-            next_id: 0,
-            closed: false,
-            cleanup: Some(cleanup),
+            Ok(Self {
+                shared,
+                next_id: 0,
+                closed: false,
+                cleanup: Some(cleanup),
+            })
         })
     }
 
     /// Names of the kernels the process pool runs, in table order (the index is the kernel id
     /// for `submit`; names starting with `__` are internal).
     #[napi]
-    pub fn kernel_names() -> Vec<&'static str> {
-        TABLE.iter().map(|k| k.name).collect()
+    pub fn kernel_names(env: Env) -> napi::Result<Vec<&'static str>> {
+        guard(&env, || Ok(TABLE.iter().map(|k| k.name).collect()))
     }
 
     /// Pids of the persistent children.
     #[napi]
-    pub fn pids(&self) -> Vec<i32> {
-        let state = self.shared.lock();
-        state
-            .slots
-            .iter()
-            .filter(|s| s.one_shot.is_none())
-            .map(|s| s.child.pid)
-            .collect()
+    pub fn pids(&self, env: Env) -> napi::Result<Vec<i32>> {
+        guard(&env, || {
+            let state = self.shared.lock();
+            Ok(state
+                .slots
+                .iter()
+                .filter(|s| s.one_shot.is_none())
+                .map(|s| s.child.pid)
+                .collect())
+        })
     }
 
     /// Starts a task; returns its id. `segments[i]` is the SharedMemory id of `views[i]`, or 0
@@ -301,137 +297,151 @@ impl NativeProcessPool {
     pub fn submit(
         &mut self,
         env: Env,
-        kernel: u32,
-        params: &[f64],
-        views: Vec<RawView>,
-        segments: &[f64],
+        kernel: Arg<f64>,
+        params: Arg<&[f64]>,
+        views: Arg<Vec<RawView>>,
+        segments: Arg<&[f64]>,
     ) -> napi::Result<u32> {
-        if self.closed {
-            return Err(throw(
-                &env,
-                ErrorKind::Error,
-                "ERR_POOL_DESTROYED",
-                "the pool has been destroyed",
-            ));
-        }
-        let invalid = |m: &str| throw(&env, ErrorKind::Type, "ERR_INVALID_ARG_VALUE", m);
-        let k = TABLE
-            .get(kernel as usize)
-            .ok_or_else(|| invalid(&format!("unknown kernel #{kernel}")))?;
-        if segments.len() != views.len() {
-            return Err(invalid("one segment id per view is required"));
-        }
-        let pviews = resolve_views(&env, &views, segments)?;
-        if let Some(name) = k.checked_as {
-            let index = crate::kernels::REGISTRY
+        guard(&env, || {
+            let (params, views, segments) = (params.0, views.0, segments.0);
+            let kernel = integer(&env, "kernel", kernel.0, 0, TABLE.len() as i64 - 1)? as u32;
+            if self.closed {
+                return Err(throw(
+                    &env,
+                    ErrorKind::Error,
+                    "ERR_POOL_DESTROYED",
+                    "the pool has been destroyed",
+                ));
+            }
+            let invalid = |m: &str| throw(&env, ErrorKind::Type, "ERR_INVALID_ARG_VALUE", m);
+            let k = TABLE
+                .get(kernel as usize)
+                .ok_or_else(|| invalid(&format!("unknown kernel #{kernel}")))?;
+            if segments.len() != views.len() {
+                return Err(invalid("one segment id per view is required"));
+            }
+            let pviews = resolve_views(&env, &views, segments)?;
+            if let Some(name) = k.checked_as {
+                let index = crate::kernels::REGISTRY
+                    .iter()
+                    .position(|(n, _)| *n == name)
+                    .ok_or_else(|| invalid(&format!("no kernel named {name}")))?;
+                crate::kernels::prepare(index, params, views).map_err(|m| invalid(&m))?;
+            }
+            for &o in k.outputs {
+                if pviews.get(o).is_none_or(|v| v.segment.is_none()) {
+                    return Err(invalid(&format!(
+                        "{}: the output must be a view over a SharedMemory (child processes cannot write to other memory)",
+                        k.name
+                    )));
+                }
+            }
+            let one_shot = pviews.iter().any(|v| v.segment.is_none());
+            let plan = (k.plan)(params, &pviews, self.shared.processes);
+            let parts: Vec<PartSpec> = plan
+                .parts
                 .iter()
-                .position(|(n, _)| *n == name)
-                .ok_or_else(|| invalid(&format!("no kernel named {name}")))?;
-            crate::kernels::prepare(index, params, views).map_err(|m| invalid(&m))?;
-        }
-        for &o in k.outputs {
-            if pviews.get(o).is_none_or(|v| v.segment.is_none()) {
-                return Err(invalid(&format!(
-                    "{}: the output must be a view over a SharedMemory (child processes cannot write to other memory)",
-                    k.name
-                )));
-            }
-        }
-        let one_shot = pviews.iter().any(|v| v.segment.is_none());
-        let plan = (k.plan)(params, &pviews, self.shared.processes);
-        let parts: Vec<PartSpec> = plan
-            .parts
-            .iter()
-            .map(|(p, vs)| {
-                let specs: Vec<_> = vs.iter().map(|v| v.spec(one_shot)).collect();
-                PartSpec::new(kernel as usize, p, &specs)
-            })
-            .collect();
-        let mut held: Vec<Arc<Segment>> = Vec::new();
-        for (segment, _) in pviews.iter().filter_map(|v| v.segment.as_ref()) {
-            if !held.iter().any(|h| h.id() == segment.id()) {
-                held.push(segment.clone());
-            }
-        }
-        let id = self.next_id;
-        let task = Task::new(parts.clone(), held, plan.finish, one_shot);
-        // Hold the event loop before any child can answer: a completion queued while the
-        // notifier is unreferenced would not keep the process alive until it is delivered.
-        self.shared.notifier.set_referenced(&env, true)?;
-        if one_shot {
-            let mut forked = Vec::with_capacity(parts.len());
-            for part in &parts {
-                match fork::spawn(Kind::OneShot { seq: 0, part }) {
-                    Ok(child) => forked.push(child),
-                    Err(e) => {
-                        for child in &forked {
-                            child.kill();
-                        }
-                        for child in &forked {
-                            child.reap(true);
-                        }
-                        self.release_loop(&env);
-                        return Err(sys_error(&env, e));
-                    }
+                .map(|(p, vs)| {
+                    let specs: Vec<_> = vs.iter().map(|v| v.spec(one_shot)).collect();
+                    PartSpec::new(kernel as usize, p, &specs)
+                })
+                .collect::<Result<_, _>>()
+                .map_err(|m| invalid(&format!("{}: {m}", k.name)))?;
+            let mut held: Vec<Arc<Segment>> = Vec::new();
+            for (segment, _) in pviews.iter().filter_map(|v| v.segment.as_ref()) {
+                if !held.iter().any(|h| h.id() == segment.id()) {
+                    held.push(segment.clone());
                 }
             }
-            self.shared.in_flight.fetch_add(1, Ordering::AcqRel);
-            let mut state = self.shared.lock();
-            for (part, child) in forked.into_iter().enumerate() {
-                state.slots.push(Slot::one_shot(child, id, part));
-            }
-            state.add(id, task);
-        } else {
-            if self.shared.lock().persistent() < self.shared.processes {
-                // Children died and were not replaced yet (or could not be): try now.
-                if let Err(e) = self.shared.top_up() {
-                    if self.shared.lock().persistent() == 0 {
-                        self.release_loop(&env);
-                        return Err(sys_error(&env, e));
+            let id = self.next_id;
+            let task = Task::new(parts.clone(), held, plan.finish, one_shot);
+            // Hold the event loop before any child can answer: a completion queued while the
+            // notifier is unreferenced would not keep the process alive until it is delivered.
+            self.shared.notifier.set_referenced(&env, true)?;
+            if one_shot {
+                let mut forked = Vec::with_capacity(parts.len());
+                for part in &parts {
+                    match fork::spawn(Kind::OneShot { seq: 0, part }) {
+                        Ok(child) => forked.push(child),
+                        Err(e) => {
+                            for child in &forked {
+                                child.kill();
+                            }
+                            for child in &forked {
+                                child.reap(true);
+                            }
+                            self.release_loop(&env);
+                            return Err(sys_error(&env, e));
+                        }
                     }
                 }
+                self.shared.in_flight.fetch_add(1, Ordering::AcqRel);
+                let mut state = self.shared.lock();
+                for (part, child) in forked.into_iter().enumerate() {
+                    state.slots.push(Slot::one_shot(child, id, part));
+                }
+                state.add(id, task);
+            } else {
+                if self.shared.lock().persistent() < self.shared.processes {
+                    // Children died and were not replaced yet (or could not be): try now.
+                    if let Err(e) = self.shared.top_up() {
+                        if self.shared.lock().persistent() == 0 {
+                            self.release_loop(&env);
+                            return Err(sys_error(&env, e));
+                        }
+                    }
+                }
+                self.shared.in_flight.fetch_add(1, Ordering::AcqRel);
+                self.shared.lock().add(id, task);
             }
-            self.shared.in_flight.fetch_add(1, Ordering::AcqRel);
-            self.shared.lock().add(id, task);
-        }
-        self.next_id = self.next_id.wrapping_add(1);
-        self.after_change(&env)?;
-        Ok(id)
+            self.next_id = self.next_id.wrapping_add(1);
+            self.after_change(&env)?;
+            Ok(id)
+        })
     }
 
     /// Cancels a task: queued parts are dropped, running ones stop at their next check. The
     /// task is always reported (cancelled, or finished if it ended first).
     #[napi]
-    pub fn cancel(&self, env: Env, id: u32) -> napi::Result<()> {
-        self.shared.lock().cancel(id);
-        self.after_change(&env)
+    pub fn cancel(&self, env: Env, id: Arg<f64>) -> napi::Result<()> {
+        guard(&env, || {
+            let id = integer(&env, "id", id.0, 0, u32::MAX.into())? as u32;
+            self.shared.lock().cancel(id);
+            self.after_change(&env)
+        })
     }
 
     /// A SharedMemory was closed or collected: children unmap it.
     #[napi]
-    pub fn forget(&self, segment: f64) {
-        self.shared.lock().forget(segment as u64);
+    pub fn forget(&self, env: Env, segment: Arg<f64>) -> napi::Result<()> {
+        guard(&env, || {
+            let segment = integer(&env, "segment", segment.0, 0, MAX_SAFE_INTEGER)? as u64;
+            self.shared.lock().forget(segment);
+            Ok(())
+        })
     }
 
     /// Kills and reaps every child and stops the supervisor. Returns the completions not yet
     /// delivered, with every unfinished task reported as destroyed.
     #[napi]
     pub fn close(&mut self, env: Env) -> napi::Result<ProcessPoolBatch> {
-        if self.closed {
-            return Ok(encode(&[]));
-        }
-        self.closed = true;
-        let unfinished = self.shared.shutdown();
-        let mut batch = Vec::new();
-        while let Some(c) = self.shared.completions.pop() {
-            batch.push(c);
-        }
-        batch.extend(unfinished.into_iter().map(Completion::destroyed));
-        self.shared.notifier.release();
-        if let Some(hook) = self.cleanup.take() {
-            env.remove_env_cleanup_hook(hook)?;
-        }
-        Ok(encode(&batch))
+        guard(&env, || {
+            if self.closed {
+                return Ok(encode(&[]));
+            }
+            self.closed = true;
+            let unfinished = self.shared.shutdown();
+            let mut batch = Vec::new();
+            while let Some(c) = self.shared.completions.pop() {
+                batch.push(c);
+            }
+            batch.extend(unfinished.into_iter().map(Completion::destroyed));
+            self.shared.notifier.release();
+            if let Some(hook) = self.cleanup.take() {
+                env.remove_env_cleanup_hook(hook)?;
+            }
+            Ok(encode(&batch))
+        })
     }
 }
 
@@ -477,10 +487,11 @@ fn resolve_views(env: &Env, views: &[RawView], segments: &[f64]) -> napi::Result
         .zip(segments)
         .map(|(v, &sid)| {
             let bytes = v.len() * v.kind().size();
-            let segment = if sid == 0.0 {
+            let sid = integer(env, "segment id", sid, 0, MAX_SAFE_INTEGER)? as u64;
+            let segment = if sid == 0 {
                 None
             } else {
-                let segment = Segment::find(sid as u64).ok_or_else(|| {
+                let segment = Segment::find(sid).ok_or_else(|| {
                     throw(
                         env,
                         ErrorKind::Error,

@@ -65,8 +65,16 @@ pub(super) struct PartSpec {
 }
 
 impl PartSpec {
-    pub(super) fn new(kernel: usize, params: &[f64], views: &[ViewSpec]) -> Self {
-        assert!(params.len() <= MAX_PARAMS && views.len() <= MAX_VIEWS);
+    /// A part, or why it does not fit in a message (more than [`MAX_PARAMS`] numbers or
+    /// [`MAX_VIEWS`] views: a task's arguments, as anyone calling the addon directly may pass).
+    pub(super) fn new(kernel: usize, params: &[f64], views: &[ViewSpec]) -> Result<Self, String> {
+        if params.len() > MAX_PARAMS || views.len() > MAX_VIEWS {
+            return Err(format!(
+                "a part takes at most {MAX_PARAMS} numbers and {MAX_VIEWS} typed arrays, got {} and {}",
+                params.len(),
+                views.len()
+            ));
+        }
         let mut part = Self {
             kernel: kernel as u32,
             params: [0.0; MAX_PARAMS],
@@ -76,7 +84,7 @@ impl PartSpec {
         };
         part.params[..params.len()].copy_from_slice(params);
         part.views[..views.len()].copy_from_slice(views);
-        part
+        Ok(part)
     }
 
     pub(super) fn params(&self) -> &[f64] {
@@ -427,7 +435,8 @@ mod test {
                     kind: ElemKind::F64,
                 },
             ],
-        );
+        )
+        .unwrap();
         for msg in [
             Msg::Map { id: 1, len: 99 },
             Msg::Unmap { id: 5 },

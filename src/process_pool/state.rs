@@ -373,7 +373,7 @@ mod test {
     const SIGKILL: i32 = 9;
 
     fn task(parts: usize) -> Task {
-        let parts = vec![PartSpec::new(0, &[], &[]); parts];
+        let parts = vec![PartSpec::new(0, &[], &[]).unwrap(); parts];
         Task::new(parts, Vec::new(), Finish::Nothing, false)
     }
 
