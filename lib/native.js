@@ -34,7 +34,21 @@ function platformTriple() {
 }
 
 const binaryName = () => `native-parallel.${platformTriple()}.node`;
-const binaryPath = () => path.join(__dirname, '..', binaryName());
+
+/**
+ * The environment variable that makes this package load the test build of the addon: the same
+ * code plus the crash-on-purpose kernels (`__panic`, `__segfault`...) the test suite needs,
+ * which release binaries leave out. `jest.config.js` sets it; nothing else should.
+ */
+const TEST_KERNELS_ENV = 'NATIVE_PARALLEL_TEST_KERNELS';
+
+/** @returns {string} e.g. `native-parallel.linux-x64-gnu.test-kernels.node` (never published) */
+const testBinaryName = () => `native-parallel.${platformTriple()}.test-kernels.node`;
+
+const testing = () => process.env[TEST_KERNELS_ENV] === '1';
+
+/** The binary this process loads (cluster workers are told to load the same one). */
+const binaryPath = () => path.join(__dirname, '..', testing() ? testBinaryName() : binaryName());
 
 let cached;
 let failure;
@@ -54,7 +68,9 @@ function loadNative(feature = 'native-parallel') {
       failure = err;
     }
   }
-  throw unsupportedPlatform(`${feature} (the native addon ${binaryName()} could not be loaded: ${failure.message.split('\n')[0]})`, failure);
+  const name = path.basename(binaryPath());
+  const hint = testing() ? `; ${TEST_KERNELS_ENV}=1 asks for the test build: \`node scripts/build.js --test-kernels\` makes it` : '';
+  throw unsupportedPlatform(`${feature} (the native addon ${name} could not be loaded: ${failure.message.split('\n')[0]}${hint})`, failure);
 }
 
-module.exports = { loadNative, binaryName, binaryPath, platformTriple };
+module.exports = { loadNative, binaryName, binaryPath, platformTriple, testBinaryName, TEST_KERNELS_ENV };

@@ -95,6 +95,10 @@ class ThreadPool {
 
   /** Test hook: runs an internal kernel (see lib/internal/testing.js). */
   [kInternalRun](kernel, input) {
+    // Internal kernels exist only in the test build of the addon (see lib/native.js).
+    if (!this.#kernelIds.has(kernel) || !Object.hasOwn(internalSpecs, kernel)) {
+      return Promise.reject(errors.unknownKernel(kernel, [...this.#kernelIds.keys()]));
+    }
     return this.#submit(kernel, internalSpecs[kernel], input, undefined);
   }
 

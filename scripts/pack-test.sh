@@ -32,6 +32,30 @@ const reference = require("native-parallel/reference");
 })().catch((e) => { console.error(e); process.exit(1); });
 '
 
+# The published binary must not carry the crash-on-purpose test kernels (`__panic`, `__segfault`...),
+# which only the test build has (cargo feature `test-kernels`).
+no_test_kernels='
+const assert = require("node:assert");
+const fs = require("node:fs");
+const path = require("node:path");
+const dir = path.dirname(require.resolve("native-parallel/package.json"));
+const binaries = fs.readdirSync(dir).filter((f) => f.endsWith(".node"));
+assert.deepStrictEqual(binaries.filter((f) => f.includes("test-kernels")), []);
+assert.ok(binaries.length > 0, "no binary");
+for (const file of binaries) {
+  const addon = require(path.join(dir, file));
+  const names = [...addon.NativePool.kernelNames(), ...addon.NativeProcessPool.kernelNames()];
+  assert.ok(names.includes("mandelbrot"), names.join());
+  assert.deepStrictEqual(names.filter((n) => n.startsWith("__")), [], `${file} has test kernels`);
+}
+console.log("no test kernels in", binaries.join(", "));
+'
+
+if tar -tzf "$work/$tarball" | grep -q 'test-kernels'; then
+  echo "FAIL: the tarball contains the test build of the addon" >&2
+  exit 1
+fi
+
 new_project() {
   local dir=$1
   mkdir -p "$dir"
@@ -41,7 +65,7 @@ new_project() {
 echo "== 1. prebuilt binary, no Rust toolchain"
 new_project "$work/prebuilt"
 clean_path=$(echo "$PATH" | tr ':' '\n' | grep -v -e '\.cargo' -e 'rustup' | paste -sd:)
-(cd "$work/prebuilt" && PATH=$clean_path CARGO=/nonexistent npm install --no-audit --no-fund "$work/$tarball" && PATH=$clean_path node -e "$smoke")
+(cd "$work/prebuilt" && PATH=$clean_path CARGO=/nonexistent npm install --no-audit --no-fund "$work/$tarball" && PATH=$clean_path node -e "$smoke" && node -e "$no_test_kernels")
 # Test-only tools (the npm Chromium, playwright) are devDependencies: a user never gets them.
 for dev in @sparticuz/chromium playwright-core; do
   if [ -e "$work/prebuilt/node_modules/$dev" ]; then echo "FAIL: installing the tarball brought $dev" >&2; exit 1; fi
@@ -55,6 +79,6 @@ source_tarball=$(cd "$work/unpacked/package" && npm pack --silent --pack-destina
 new_project "$work/source"
 # npm 11 runs a dependency's install script only when the project allows it.
 (cd "$work/source" && npm pkg set allowScripts.native-parallel=true --json)
-(cd "$work/source" && CARGO_TARGET_DIR="$root/target/pack-test" npm install --no-audit --no-fund "$work/src-pack/$source_tarball" && node -e "$smoke")
+(cd "$work/source" && CARGO_TARGET_DIR="$root/target/pack-test" npm install --no-audit --no-fund "$work/src-pack/$source_tarball" && node -e "$smoke" && node -e "$no_test_kernels")
 ls "$work/source/node_modules/native-parallel/"*.node
 echo "pack test ok"

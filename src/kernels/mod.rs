@@ -19,6 +19,7 @@ mod primes;
 mod sha256;
 mod sort;
 mod spin;
+#[cfg(any(test, feature = "test-kernels"))]
 mod testing;
 
 pub use blur::{blur, blur_band};
@@ -103,7 +104,9 @@ pub trait Job: Send {
 /// Checks a kernel's arguments and builds its job.
 pub type Prepare = fn(&Params<'_>, Vec<RawView>) -> Result<Box<dyn Job>, String>;
 
-/// Every kernel by name. Names starting with `__` are internal (tests only).
+/// Every kernel by name. Names starting with `__` are internal: they exist only in test builds
+/// (`cargo test`, or the `test-kernels` feature `npm test` builds with), never in a release
+/// binary, so no call can reach them in production.
 pub const REGISTRY: &[(&str, Prepare)] = &[
     ("noop", noop::prepare),
     ("spin", spin::prepare),
@@ -114,6 +117,7 @@ pub const REGISTRY: &[(&str, Prepare)] = &[
     ("histogram", histogram::prepare),
     ("sort", sort::prepare),
     ("primes", primes::prepare),
+    #[cfg(any(test, feature = "test-kernels"))]
     ("__panic", testing::prepare_panic),
 ];
 

@@ -82,6 +82,7 @@ pub(super) fn exit_now(code: i32) -> ! {
 
 /// Makes the child fault on purpose (tests of crash isolation): reads a page mapped with no
 /// access rights, which the kernel answers with SIGSEGV.
+#[cfg(any(test, feature = "test-kernels"))]
 pub(super) fn segfault() -> ! {
     // SAFETY: a fresh private anonymous mapping of one page with PROT_NONE.
     let page = unsafe {

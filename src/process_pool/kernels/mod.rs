@@ -202,7 +202,8 @@ pub(super) struct ProcKernel {
     pub(super) part: PartFn,
 }
 
-/// Every kernel by name; the index is the kernel id. Names starting with `__` are internal.
+/// Every kernel by name; the index is the kernel id. Names starting with `__` are internal
+/// and exist in test builds only.
 pub(super) const TABLE: &[ProcKernel] = &[
     ProcKernel {
         name: "noop",
@@ -267,7 +268,9 @@ pub(super) const TABLE: &[ProcKernel] = &[
         plan: plan_primes,
         part: part_primes,
     },
-    // Internal kernels for the tests: ways for a child to die.
+    // Internal kernels for the tests: ways for a child to die. Test builds only (see
+    // `crate::kernels::REGISTRY`).
+    #[cfg(any(test, feature = "test-kernels"))]
     ProcKernel {
         name: "__panic",
         checked_as: None,
@@ -275,6 +278,7 @@ pub(super) const TABLE: &[ProcKernel] = &[
         plan: |_, _, _| single(vec![]),
         part: |_, _, _| panic!("__panic kernel: deliberate panic in a child process"),
     },
+    #[cfg(any(test, feature = "test-kernels"))]
     ProcKernel {
         name: "__abort",
         checked_as: None,
@@ -282,6 +286,7 @@ pub(super) const TABLE: &[ProcKernel] = &[
         plan: |_, _, _| single(vec![]),
         part: |_, _, _| std::process::abort(),
     },
+    #[cfg(any(test, feature = "test-kernels"))]
     ProcKernel {
         name: "__segfault",
         checked_as: None,
@@ -289,6 +294,7 @@ pub(super) const TABLE: &[ProcKernel] = &[
         plan: |_, _, _| single(vec![]),
         part: |_, _, _| super::child::segfault(),
     },
+    #[cfg(any(test, feature = "test-kernels"))]
     ProcKernel {
         name: "__exit",
         checked_as: None,
