@@ -10,3 +10,4 @@ mod napi_util;
 mod pool;
 mod process_pool;
 mod shm;
+mod sys;

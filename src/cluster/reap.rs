@@ -16,10 +16,11 @@ use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
 
 use crossbeam::channel::{self, Sender};
 use nix::errno::Errno;
-use nix::poll::{PollFd, PollFlags, PollTimeout};
 use nix::sys::eventfd::{EfdFlags, EventFd};
 use nix::sys::wait::{WaitPidFlag, WaitStatus};
 use nix::unistd::Pid;
+
+use crate::sys::poll::{pollfd, Poller};
 
 use super::spawn::{self, Prepared, SpawnError};
 use super::Sink;
@@ -69,8 +70,9 @@ static SPAWNER: OnceLock<Result<Arc<Spawner>, String>> = OnceLock::new();
 pub(crate) fn spawner() -> Result<Arc<Spawner>, String> {
     SPAWNER
         .get_or_init(|| {
-            let wake = EventFd::from_value_and_flags(0, EfdFlags::EFD_CLOEXEC)
-                .map_err(|e| format!("eventfd: {e}"))?;
+            let wake =
+                EventFd::from_value_and_flags(0, EfdFlags::EFD_CLOEXEC | EfdFlags::EFD_NONBLOCK)
+                    .map_err(|e| format!("eventfd: {e}"))?;
             let spawner = Arc::new(Spawner {
                 requests: Mutex::new(Vec::new()),
                 wake,
@@ -160,8 +162,10 @@ impl Spawner {
     fn run(self: Arc<Self>) {
         // This thread must never end: PR_SET_PDEATHSIG would kill every child it forked. A
         // panic in one round is contained and the loop goes on.
+        let mut poller = Poller::default();
         loop {
-            let round = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| self.round()));
+            let round =
+                std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| self.round(&mut poller)));
             if round.is_err() {
                 std::thread::sleep(std::time::Duration::from_millis(10));
             }
@@ -169,45 +173,26 @@ impl Spawner {
     }
 
     /// One poll and whatever it found ready.
-    fn round(&self) {
+    fn round(&self, poller: &mut Poller) {
         let watched: Vec<(i32, i32)> = self
             .children()
             .iter()
             .map(|(pid, c)| (*pid, c.pidfd.as_raw_fd()))
             .collect();
-        let mut ready = Vec::new();
-        {
-            // SAFETY: the raw pidfds stay open while we poll: only this thread removes
-            // children (and so closes their pidfds).
-            let borrowed: Vec<_> = watched
-                .iter()
-                .map(|(_, fd)| unsafe { std::os::fd::BorrowedFd::borrow_raw(*fd) })
-                .collect();
-            let mut fds = Vec::with_capacity(borrowed.len() + 1);
-            fds.push(PollFd::new(self.wake.as_fd(), PollFlags::POLLIN));
-            fds.extend(
-                borrowed
-                    .iter()
-                    .map(|fd| PollFd::new(*fd, PollFlags::POLLIN)),
-            );
-            match nix::poll::poll(&mut fds, PollTimeout::NONE) {
-                Ok(_) | Err(Errno::EINTR) => {}
-                Err(_) => std::thread::sleep(std::time::Duration::from_millis(10)),
-            }
-            let any = |f: &PollFd<'_>| f.revents().is_some_and(|r| !r.is_empty());
-            if any(&fds[0]) {
-                ready.push(None);
-            }
-            for (i, f) in fds.iter().enumerate().skip(1) {
-                if any(f) {
-                    ready.push(Some(watched[i - 1].0));
-                }
-            }
+        let mut fds = Vec::with_capacity(watched.len() + 1);
+        fds.push(pollfd(self.wake.as_fd().as_raw_fd()));
+        fds.extend(watched.iter().map(|&(_, fd)| pollfd(fd)));
+        // The pidfds stay open while we poll: only this thread removes children (and so closes
+        // their pidfds). A failed poll (not EINTR) comes back after a pause with every fd
+        // marked ready, so this round serves requests and tries to reap every child (with
+        // WNOHANG): spawning and reaping go on, a little late (see `sys::poll`).
+        let _ = poller.wait(&mut fds);
+        if fds[0].revents != 0 {
+            self.serve_requests();
         }
-        for item in ready {
-            match item {
-                None => self.serve_requests(),
-                Some(pid) => self.reap(pid),
+        for (f, &(pid, _)) in fds[1..].iter().zip(&watched) {
+            if f.revents != 0 {
+                self.reap(pid);
             }
         }
     }

@@ -10,6 +10,8 @@
 use std::os::fd::AsRawFd;
 use std::sync::atomic::Ordering;
 
+use crate::sys::poll::{pollfd, Poller};
+
 use super::protocol::Msg;
 use super::socket::{self, Received};
 use super::state;
@@ -19,6 +21,7 @@ use super::Shared;
 pub(super) fn run(shared: &Shared) {
     let mut fds: Vec<libc::pollfd> = Vec::new();
     let mut pids: Vec<i32> = Vec::new();
+    let mut poller = Poller::default();
     // Stays open until this thread has been joined.
     let wake = shared.wake_fd();
     while !shared.stopping.load(Ordering::Acquire) {
@@ -38,12 +41,10 @@ pub(super) fn run(shared: &Shared) {
                 fds.push(pollfd(slot.child.pidfd.as_raw_fd()));
             }
         }
-        // SAFETY: `fds` is a valid array of pollfd for the call; the fds in it stay open (see
-        // the module docs), and negative ones are ignored by poll.
-        let r = unsafe { libc::poll(fds.as_mut_ptr(), fds.len() as libc::nfds_t, -1) };
-        if r < 0 {
-            continue; // EINTR
-        }
+        // The fds stay open while we poll (see the module docs). A failed poll (not EINTR)
+        // comes back after a pause with every fd marked ready: this round then sweeps every
+        // child with non-blocking reads and WNOHANG reaps (see `sys::poll`).
+        let _ = poller.wait(&mut fds);
         if fds[0].revents != 0 {
             let mut counter = [0u8; 8];
             // SAFETY: reads the eventfd's 8-byte counter into a buffer on this frame (the fd is
@@ -85,14 +86,6 @@ pub(super) fn run(shared: &Shared) {
         if wake_js {
             shared.notifier.wake();
         }
-    }
-}
-
-fn pollfd(fd: i32) -> libc::pollfd {
-    libc::pollfd {
-        fd,
-        events: libc::POLLIN,
-        revents: 0,
     }
 }
 
