@@ -71,8 +71,23 @@ pub struct Arg<T>(pub T);
 
 impl<T: FromNapiValue + TypeName> FromNapiValue for Arg<T> {
     unsafe fn from_napi_value(env: sys::napi_env, value: sys::napi_value) -> napi::Result<Self> {
+        // An object is due and this is not one (undefined, say): refused here, before napi-rs
+        // reads properties of it and V8 throws an uncoded TypeError.
+        let mut kind = 0;
         // SAFETY: env and value come from the napi callback converting its arguments.
-        match unsafe { T::from_napi_value(env, value) } {
+        let not_an_object = T::value_type() == ValueType::Object
+            && (unsafe { sys::napi_typeof(env, value, &mut kind) } != sys::Status::napi_ok
+                || kind != sys::ValueType::napi_object);
+        let converted = if not_an_object {
+            Err(Error::new(
+                Status::ObjectExpected,
+                "not an object".to_owned(),
+            ))
+        } else {
+            // SAFETY: as above.
+            unsafe { T::from_napi_value(env, value) }
+        };
+        match converted {
             Ok(v) => Ok(Arg(v)),
             // Already thrown by the inner conversion: leave it.
             Err(e) if e.status == Status::PendingException => Err(e),

@@ -121,11 +121,19 @@ pub const REGISTRY: &[(&str, Prepare)] = &[
     ("__panic", testing::prepare_panic),
 ];
 
-/// Looks a kernel up by its index in [`REGISTRY`] and prepares a job.
+/// Most numeric parameters a task may pass (no kernel takes more than 7).
+pub const MAX_PARAMS: usize = 12;
+/// Most typed arrays a task may pass (no kernel takes more than 3).
+pub const MAX_VIEWS: usize = 4;
+
+/// Looks a kernel up by its index in [`REGISTRY`] and prepares a job. More than
+/// [`MAX_PARAMS`] numbers or [`MAX_VIEWS`] arrays are refused whatever the kernel (kernels
+/// that take none would otherwise ignore them).
 pub fn prepare(kernel: usize, params: &[f64], views: Vec<RawView>) -> Result<Box<dyn Job>, String> {
     let (name, prepare) = REGISTRY
         .get(kernel)
         .ok_or_else(|| format!("unknown kernel #{kernel}"))?;
+    check_counts(name, params.len(), views.len())?;
     prepare(
         &Params {
             kernel: name,
@@ -133,6 +141,16 @@ pub fn prepare(kernel: usize, params: &[f64], views: Vec<RawView>) -> Result<Box
         },
         views,
     )
+}
+
+/// Refuses more than [`MAX_PARAMS`] numbers or [`MAX_VIEWS`] arrays for any kernel.
+pub fn check_counts(kernel: &str, params: usize, views: usize) -> Result<(), String> {
+    if params > MAX_PARAMS || views > MAX_VIEWS {
+        return Err(format!(
+            "{kernel}: a task takes at most {MAX_PARAMS} numbers and {MAX_VIEWS} typed arrays, got {params} and {views}"
+        ));
+    }
+    Ok(())
 }
 
 /// Numeric kernel parameters, read by position with range checks.

@@ -317,6 +317,8 @@ impl NativeProcessPool {
             let k = TABLE
                 .get(kernel as usize)
                 .ok_or_else(|| invalid(&format!("unknown kernel #{kernel}")))?;
+            crate::kernels::check_counts(k.name, params.len(), views.len())
+                .map_err(|m| invalid(&m))?;
             if segments.len() != views.len() {
                 return Err(invalid("one segment id per view is required"));
             }

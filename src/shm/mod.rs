@@ -190,8 +190,7 @@ impl NativeSharedMemory {
         timeout_ms: Arg<f64>,
     ) -> napi::Result<&'static str> {
         guard(&env, || {
-            let (index, expected) = wait_args(&env, index.0, expected.0)?;
-            let timeout_ms = timeout_ms.0;
+            let (index, expected, timeout_ms) = wait_args(&env, index.0, expected.0, timeout_ms.0)?;
             let segment = self.live(&env)?;
             let word = word_at(&env, segment, index)?;
             Ok(futex::wait(word, expected, futex::deadline(timeout_ms)).as_str())
@@ -209,8 +208,7 @@ impl NativeSharedMemory {
         timeout_ms: Arg<f64>,
     ) -> napi::Result<Unknown<'env>> {
         guard(env, || {
-            let (index, expected) = wait_args(env, index.0, expected.0)?;
-            let timeout_ms = timeout_ms.0;
+            let (index, expected, timeout_ms) = wait_args(env, index.0, expected.0, timeout_ms.0)?;
             let segment = self.live(env)?;
             word_at(env, segment, index)?;
             let (deferred, promise) = env.create_deferred::<&'static str, waiter::Settle>()?;
@@ -310,12 +308,24 @@ fn buffer_to_detach(env: &Env, segment: &Segment, buffer: &Unknown<'_>) -> napi:
     Ok(true)
 }
 
-/// `wait`'s word index (a whole number below 2^32) and expected value (an int32, as the
-/// facade's `toInt32` gives).
-fn wait_args(env: &Env, index: f64, expected: f64) -> napi::Result<(u32, i32)> {
+/// `wait`'s word index (a whole number below 2^32), expected value (an int32, as the facade's
+/// `toInt32` gives) and timeout (milliseconds >= 0, or Infinity; NaN, which `Atomics.wait`
+/// would take as Infinity, is refused so that no junk value blocks a thread forever).
+fn wait_args(env: &Env, index: f64, expected: f64, timeout: f64) -> napi::Result<(u32, i32, f64)> {
+    if timeout.is_nan() || timeout < 0.0 {
+        return Err(throw(
+            env,
+            ErrorKind::Range,
+            "ERR_OUT_OF_RANGE",
+            &format!(
+                "The value of \"timeout\" is out of range. It must be >= 0. Received {timeout}"
+            ),
+        ));
+    }
     Ok((
         integer(env, "index", index, 0, u32::MAX.into())? as u32,
         integer(env, "value", expected, i32::MIN.into(), i32::MAX.into())? as i32,
+        timeout,
     ))
 }
 
