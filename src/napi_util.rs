@@ -264,3 +264,12 @@ pub(crate) unsafe fn call_global(
         )
     }
 }
+
+/// Test builds only: panics inside [`guard`], so the tests can check a panic in an entry point
+/// becomes a thrown `ERR_NATIVE_PANIC` and the process lives on.
+#[cfg(feature = "test-kernels")]
+#[cfg_attr(test, allow(dead_code))] // registered with napi outside `cargo test` only
+#[napi_derive::napi(js_name = "__panicInEntryPoint")]
+pub(crate) fn panic_in_entry_point(env: Env) -> napi::Result<()> {
+    guard(&env, || panic!("deliberate panic in an entry point"))
+}
