@@ -4,7 +4,7 @@
 // in poll(2). When poll fails with anything but EINTR (ENOMEM, or EINVAL once another process
 // lowers RLIMIT_NOFILE with prlimit) they must neither spin nor stop: they sweep every child
 // after a pause (src/sys/poll.rs). The test build of the addon can make every poll fail
-// (NATIVE_PARALLEL_TEST_POLL_ERRNO), which is how these tests get there.
+// (TEST_NATIVE_PARALLEL_POLL_ERRNO), which is how these tests get there.
 
 const { startNode } = require('./helpers/node');
 
@@ -51,7 +51,7 @@ describe('a poll(2) that keeps failing', () => {
     ['EINVAL', EINVAL],
     ['ENOMEM', ENOMEM],
   ])('with %s: the ProcessPool and the cluster still run, reap and report', async (_name, errno) => {
-    const r = await startNode(script, { timeoutMs: 60000, env: { ...process.env, NATIVE_PARALLEL_TEST_POLL_ERRNO: String(errno) } }).done;
+    const r = await startNode(script, { timeoutMs: 60000, env: { ...process.env, TEST_NATIVE_PARALLEL_POLL_ERRNO: String(errno) } }).done;
     expect(r.stderr).toBe('');
     expect({ code: r.code, signal: r.signal, hung: r.hung }).toEqual({ code: 0, signal: null, hung: false });
     expect(r.stdout.split('\n')).toEqual(['pool ok', 'cluster ok']);

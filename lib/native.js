@@ -38,9 +38,11 @@ const binaryName = () => `native-parallel.${platformTriple()}.node`;
 /**
  * The environment variable that makes this package load the test build of the addon: the same
  * code plus the crash-on-purpose kernels (`__panic`, `__segfault`...) the test suite needs,
- * which release binaries leave out. `jest.config.js` sets it; nothing else should.
+ * which release binaries leave out. `jest.config.js` sets it; nothing else should. (Not named
+ * NATIVE_PARALLEL_*: that prefix is the cluster channel's plumbing, which a worker removes from
+ * its environment.)
  */
-const TEST_KERNELS_ENV = 'NATIVE_PARALLEL_TEST_KERNELS';
+const TEST_KERNELS_ENV = 'TEST_NATIVE_PARALLEL_KERNELS';
 
 /** @returns {string} e.g. `native-parallel.linux-x64-gnu.test-kernels.node` (never published) */
 const testBinaryName = () => `native-parallel.${platformTriple()}.test-kernels.node`;

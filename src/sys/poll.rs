@@ -96,14 +96,14 @@ fn next_pause(pause: Duration) -> Duration {
     (pause * 2).min(MAX_PAUSE)
 }
 
-/// Test builds only: `NATIVE_PARALLEL_TEST_POLL_ERRNO=<errno>` makes every poll fail with that
+/// Test builds only: `TEST_NATIVE_PARALLEL_POLL_ERRNO=<errno>` makes every poll fail with that
 /// error, so the tests can check the pool and the cluster keep working (read once).
 fn injected_failure() -> Option<Errno> {
     #[cfg(any(test, feature = "test-kernels"))]
     {
         static INJECTED: std::sync::OnceLock<Option<Errno>> = std::sync::OnceLock::new();
         *INJECTED.get_or_init(|| {
-            std::env::var("NATIVE_PARALLEL_TEST_POLL_ERRNO")
+            std::env::var("TEST_NATIVE_PARALLEL_POLL_ERRNO")
                 .ok()
                 .and_then(|v| v.parse().ok())
                 .map(Errno::from_raw)
