@@ -64,7 +64,7 @@ class ProcessPool {
     const Native = nativeClass();
     this.#processes = processes;
     this.#kernelIds = new Map(Native.kernelNames().map((name, id) => [name, id]));
-    this.#native = new Native(processes, (numbers, messages) => this.#onComplete(numbers, messages));
+    this.#native = new Native(processes, (batch) => this.#onComplete(batch));
     this.#forget = (id) => this.#native.forget(id);
     releaseListeners.add(this.#forget);
   }
@@ -140,7 +140,7 @@ class ProcessPool {
     });
   }
 
-  #onComplete(numbers, messages) {
+  #onComplete({ numbers, messages }) {
     for (let i = 0; i < numbers.length / FIELDS; i++) {
       const at = i * FIELDS;
       const task = this.#pending.get(numbers[at]);
@@ -176,8 +176,7 @@ class ProcessPool {
     if (this.#destroying) return this.#destroying;
     this.#destroyed = true;
     releaseListeners.delete(this.#forget);
-    const { numbers, messages } = this.#native.close();
-    this.#onComplete(numbers, messages);
+    this.#onComplete(this.#native.close());
     this.#destroying = Promise.resolve();
     return this.#destroying;
   }

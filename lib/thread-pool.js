@@ -70,7 +70,7 @@ class ThreadPool {
     const native = loadNative('ThreadPool');
     this.#threads = threads;
     this.#kernelIds = new Map(native.NativePool.kernelNames().map((name, id) => [name, id]));
-    this.#native = new native.NativePool(threads, maxQueue, (batch, messages) => this.#onComplete(batch, messages));
+    this.#native = new native.NativePool(threads, maxQueue, (batch) => this.#onComplete(batch));
   }
 
   /** Number of pool threads. */
@@ -158,7 +158,7 @@ class ThreadPool {
     // Running: the kernel sees its cancel flag within ~1 ms and is reported as cancelled.
   }
 
-  #onComplete(batch, messages) {
+  #onComplete({ numbers: batch, messages }) {
     for (let i = 0; i < batch.length / FIELDS; i++) {
       const at = i * FIELDS;
       const id = batch[at];

@@ -5,6 +5,7 @@
 #![warn(unreachable_pub, missing_debug_implementations)]
 
 mod cluster;
+mod core;
 pub mod kernels;
 mod napi_util;
 mod pool;

@@ -291,9 +291,9 @@ class Primary extends EventEmitter {
       const { NativeCluster } = loadNative('cluster');
       // Exits are handled in a callback of their own, so an exception a user's 'exit' listener
       // throws is an uncaught exception, as in node:cluster (napi would only warn).
-      state.native = new NativeCluster((batch) => {
-        for (let i = 0; i < batch.length; i += 3) {
-          const [pid, code, signo] = [batch[i], batch[i + 1], batch[i + 2]];
+      state.native = new NativeCluster(({ numbers }) => {
+        for (let i = 0; i < numbers.length; i += 3) {
+          const [pid, code, signo] = [numbers[i], numbers[i + 1], numbers[i + 2]];
           setImmediate(() => this.#onReaped(pid, code, signo));
         }
       });

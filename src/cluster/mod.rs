@@ -12,19 +12,18 @@ mod reap;
 mod sockets;
 mod spawn;
 
-use std::ffi::c_void;
 use std::net::IpAddr;
 use std::os::fd::{AsRawFd, OwnedFd};
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::Arc;
 
 use crossbeam::queue::SegQueue;
-use napi::{sys, CleanupEnvHook, Env};
+use napi::{CleanupEnvHook, Env};
 use napi_derive::napi;
 use nix::fcntl::OFlag;
 
-use crate::napi_util::{call_global, check, guard, integer, throw, Arg, Callback, ErrorKind};
-use crate::pool::notifier::{start_for, HasNotifier, Notifier};
+use crate::core::completion::{self, Batch, Channel, Source};
+use crate::napi_util::{guard, integer, throw, Arg, Callback, ErrorKind};
 use crate::shm::segment;
 use reap::{ExitEvent, Spawner};
 use spawn::{FdMove, Prepared, SpawnSpec, CONTROL_FD, INHERIT_FD_BASE, IPC_FD, MAX_INHERIT};
@@ -36,14 +35,39 @@ const MAX_SIGNAL: i64 = 64;
 #[derive(Debug)]
 pub(crate) struct Sink {
     exits: SegQueue<ExitEvent>,
-    notifier: Notifier,
+    channel: Channel,
     /// Children spawned and not yet reported (JS thread only; atomic so `Sink` is `Sync`).
     live: AtomicU32,
 }
 
-impl HasNotifier for Sink {
-    fn notifier(&self) -> &Notifier {
-        &self.notifier
+impl Source for Sink {
+    fn channel(&self) -> &Channel {
+        &self.channel
+    }
+
+    /// Takes the reaped children as `[pid, code, signal]` records; lets the event loop go once
+    /// no spawned child is left.
+    fn drain(&self, env: Option<&Env>) -> Batch {
+        let mut batch = Batch::with_capacity(3, 0);
+        while let Some(exit) = self.exits.pop() {
+            batch.push(&[
+                f64::from(exit.pid),
+                f64::from(exit.code),
+                f64::from(exit.signal),
+            ]);
+        }
+        let reaped = (batch.numbers.len() / 3) as u32;
+        if reaped == 0 {
+            return batch;
+        }
+        let left = self
+            .live
+            .fetch_sub(reaped, Ordering::AcqRel)
+            .saturating_sub(reaped);
+        if let (Some(env), 0) = (env, left) {
+            let _ = self.channel.set_referenced(env, false);
+        }
+        batch
     }
 }
 
@@ -51,7 +75,7 @@ impl Sink {
     /// Called by the spawner thread when a child of this cluster was reaped.
     pub(crate) fn push_exit(&self, event: ExitEvent) {
         self.exits.push(event);
-        self.notifier.wake();
+        self.channel.wake();
     }
 }
 
@@ -108,7 +132,7 @@ impl std::fmt::Debug for NativeCluster {
 
 #[napi]
 impl NativeCluster {
-    /// `onExit(batch)` receives reaped children as a flat array of `[pid, code, signal]`
+    /// `onExit(batch)` receives reaped children: `batch.numbers` holds `[pid, code, signal]`
     /// records (code -1 when a signal ended the process; signal 0 when none did). The
     /// callback keeps the event loop alive only while a spawned child is still running.
     #[napi(constructor)]
@@ -118,25 +142,15 @@ impl NativeCluster {
                 .map_err(|m| throw(&env, ErrorKind::Error, "ERR_CLUSTER_SPAWNER", &m))?;
             let sink = Arc::new(Sink {
                 exits: SegQueue::new(),
-                notifier: Notifier::new(),
+                channel: Channel::new(),
                 live: AtomicU32::new(0),
             });
-            // SAFETY: env and the callback are valid for this call; `drain` reads its owner as a
-            // `Sink`.
-            unsafe {
-                start_for(
-                    &sink,
-                    &env,
-                    "native-parallel:cluster",
-                    on_exit.0.raw(),
-                    drain,
-                )
-            }?;
+            completion::start(&sink, &env, "native-parallel:cluster", &on_exit.0)?;
             // The env is going away (a Worker thread ends, or the process exits): nothing will
             // supervise our children any more, so end them.
             let for_hook = spawner.clone();
             let cleanup = env.add_env_cleanup_hook(sink.clone(), move |sink| {
-                sink.notifier.mark_closed();
+                sink.channel.mark_closed();
                 for_hook.kill_all(&sink);
             })?;
             Ok(Self {
@@ -230,7 +244,7 @@ impl NativeCluster {
                 .spawn(prepared, keep_alive, self.sink.clone())
                 .map_err(|e| fail(&e, &e.code()))?;
             if self.sink.live.fetch_add(1, Ordering::AcqRel) == 0 {
-                self.sink.notifier.set_referenced(&env, true)?;
+                self.sink.channel.set_referenced(&env, true)?;
             }
             let mut outputs = outputs.into_iter().map(fds::hand_out);
             Ok(SpawnedWorker {
@@ -364,7 +378,7 @@ impl NativeCluster {
     #[napi]
     pub fn close(&mut self, env: Env) -> napi::Result<()> {
         guard(&env, || {
-            self.sink.notifier.release();
+            self.sink.channel.release();
             if let Some(hook) = self.cleanup.take() {
                 env.remove_env_cleanup_hook(hook)?;
             }
@@ -382,59 +396,4 @@ fn parse_ip(env: &Env, host: &str) -> napi::Result<IpAddr> {
             &format!("'{host}' is not an IP address"),
         )
     })
-}
-
-/// Hands reaped children to the JavaScript callback (runs on the JS thread).
-///
-/// # Safety
-/// `owner` must be the leaked `Arc<Sink>` given to `Notifier::start`, still alive;
-/// `env`/`callback` come from napi (either may be null while the env is torn down).
-unsafe fn drain(env: sys::napi_env, callback: sys::napi_value, owner: *mut c_void) {
-    // SAFETY: guaranteed by the caller: the notifier's hooks hold this reference.
-    let sink = unsafe { &*(owner as *const Sink) };
-    let mut batch = Vec::new();
-    while let Some(exit) = sink.exits.pop() {
-        batch.push(exit);
-    }
-    if batch.is_empty() {
-        return;
-    }
-    let left = sink
-        .live
-        .fetch_sub(batch.len() as u32, Ordering::AcqRel)
-        .saturating_sub(batch.len() as u32);
-    if env.is_null() || callback.is_null() {
-        return;
-    }
-    let env = Env::from_raw(env);
-    if left == 0 {
-        let _ = sink.notifier.set_referenced(&env, false);
-    }
-    // SAFETY: on the JS thread inside a napi callback, with a live env and callback.
-    let _ = unsafe { deliver(&env, callback, &batch) };
-}
-
-/// # Safety
-/// Must run on the JS thread inside a napi callback; `callback` must be a function.
-unsafe fn deliver(env: &Env, callback: sys::napi_value, batch: &[ExitEvent]) -> napi::Result<()> {
-    let raw = env.raw();
-    let mut numbers = std::ptr::null_mut();
-    // SAFETY (this block): every call gets the live env and handles created in this scope.
-    unsafe {
-        check(
-            sys::napi_create_array_with_length(raw, batch.len() * 3, &mut numbers),
-            "creating the batch",
-        )?;
-        for (i, exit) in batch.iter().enumerate() {
-            for (j, v) in [exit.pid, exit.code, exit.signal].into_iter().enumerate() {
-                let mut n = std::ptr::null_mut();
-                check(sys::napi_create_int32(raw, v, &mut n), "creating a number")?;
-                check(
-                    sys::napi_set_element(raw, numbers, (i * 3 + j) as u32, n),
-                    "filling the batch",
-                )?;
-            }
-        }
-        call_global(raw, callback, &[numbers], "calling onExit")
-    }
 }

@@ -2,29 +2,25 @@
 //!
 //! Flow: `submit` (JS thread) checks the kernel's arguments, registers a [`task::TaskCtl`] and
 //! spawns a rayon job; the job runs the kernel under `catch_unwind` and pushes a completion on
-//! a lock-free queue; the [`notifier::Notifier`] wakes the JS thread once per burst, and the
-//! drain hands the batch to the JavaScript facade, which settles the promises.
+//! a lock-free queue; the [`Channel`] wakes the JS thread once per burst, and the drain hands
+//! the batch to the JavaScript facade, which settles the promises.
 //! See `README.md` in this folder for the life of a task and the shutdown rules.
 
-pub(crate) mod notifier;
 mod task;
 
 use std::collections::HashMap;
-use std::ffi::c_void;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
 use crossbeam::queue::SegQueue;
 use napi::CleanupEnvHook;
-use napi::{sys, Env};
+use napi::Env;
 use napi_derive::napi;
 
+use crate::core::completion::{self, Batch, Channel, Source};
 use crate::kernels::{self, RawView};
-use crate::napi_util::{
-    call_global, check, guard, integer, throw, Arg, Callback, ErrorKind, MAX_SAFE_INTEGER,
-};
-use notifier::{HasNotifier, Notifier};
+use crate::napi_util::{guard, integer, throw, Arg, Callback, ErrorKind, MAX_SAFE_INTEGER};
 use task::{Completion, TaskCtl};
 
 /// How long an exiting Worker waits for running kernels to notice their cancel flag.
@@ -37,15 +33,32 @@ pub(crate) struct Shared {
     queued: AtomicUsize,
     running: AtomicUsize,
     busy_ns: AtomicU64,
-    notifier: Notifier,
+    channel: Channel,
     /// Tasks submitted and not yet reported. Touched on the JS thread only; the mutex is
     /// uncontended and exists so `Shared` can be shared with pool threads.
     tasks: Mutex<HashMap<u32, Arc<TaskCtl>>>,
 }
 
-impl HasNotifier for Shared {
-    fn notifier(&self) -> &Notifier {
-        &self.notifier
+impl Source for Shared {
+    fn channel(&self) -> &Channel {
+        &self.channel
+    }
+
+    /// Takes the completions pushed by pool threads and forgets their tasks; lets the event
+    /// loop go once no task is left.
+    fn drain(&self, env: Option<&Env>) -> Batch {
+        let mut batch = Batch::with_capacity(task::FIELDS, 0);
+        let mut tasks = self.tasks();
+        while let Some(done) = self.completions.pop() {
+            tasks.remove(&done.id);
+            done.push_to(&mut batch);
+        }
+        let idle = tasks.is_empty();
+        drop(tasks);
+        if let (Some(env), true) = (env, idle) {
+            let _ = self.channel.set_referenced(env, false);
+        }
+        batch
     }
 }
 
@@ -100,9 +113,8 @@ impl std::fmt::Debug for NativePool {
 #[napi]
 impl NativePool {
     /// `threads` pool threads (1 to 1024); `maxQueue` tasks may wait beyond those running (a
-    /// whole number >= 0, or Infinity); `onComplete(batch, messages)` receives completions as
-    /// a flat array of `[id, outcome, value, runMs, waitMs]` records and a parallel array of
-    /// messages.
+    /// whole number >= 0, or Infinity); `onComplete(batch)` receives completions: records of
+    /// `[id, outcome, value, runMs, waitMs]` and one message (or null) per record.
     #[napi(constructor)]
     pub fn new(
         env: Env,
@@ -134,24 +146,14 @@ impl NativePool {
                 queued: AtomicUsize::new(0),
                 running: AtomicUsize::new(0),
                 busy_ns: AtomicU64::new(0),
-                notifier: Notifier::new(),
+                channel: Channel::new(),
                 tasks: Mutex::new(HashMap::new()),
             });
-            // SAFETY: env and the callback are valid for this call; `drain` reads its owner as
-            // a `Shared`.
-            unsafe {
-                notifier::start_for(
-                    &shared,
-                    &env,
-                    "native-parallel:ThreadPool",
-                    on_complete.0.raw(),
-                    drain,
-                )
-            }?;
+            completion::start(&shared, &env, "native-parallel:ThreadPool", &on_complete.0)?;
             // A Worker that exits mid-task tears its env down: stop and wait for our kernels
             // first, because the memory they write belongs to that env.
             let cleanup = env.add_env_cleanup_hook(shared.clone(), |shared| {
-                shared.notifier.mark_closed();
+                shared.channel.mark_closed();
                 shared.cancel_all();
                 let deadline = Instant::now() + TEARDOWN_WAIT;
                 while shared.running.load(Ordering::Acquire) > 0 && Instant::now() < deadline {
@@ -224,7 +226,7 @@ impl NativePool {
                 let mut tasks = self.shared.tasks();
                 tasks.insert(id, ctl.clone());
                 if tasks.len() == 1 {
-                    self.shared.notifier.set_referenced(&env, true)?;
+                    self.shared.channel.set_referenced(&env, true)?;
                 }
             }
             self.shared.queued.fetch_add(1, Ordering::AcqRel);
@@ -250,7 +252,7 @@ impl NativePool {
             tasks.remove(&id);
             self.shared.queued.fetch_sub(1, Ordering::AcqRel);
             if tasks.is_empty() {
-                self.shared.notifier.set_referenced(&env, false)?;
+                self.shared.channel.set_referenced(&env, false)?;
             }
             Ok(true)
         })
@@ -263,7 +265,7 @@ impl NativePool {
         guard(&env, || {
             let dropped = self.shared.cancel_all();
             if self.shared.tasks().is_empty() {
-                self.shared.notifier.set_referenced(&env, false)?;
+                self.shared.channel.set_referenced(&env, false)?;
             }
             Ok(dropped)
         })
@@ -288,7 +290,7 @@ impl NativePool {
         guard(&env, || {
             self.shared.cancel_all();
             self.pool.take();
-            self.shared.notifier.release();
+            self.shared.channel.release();
             if let Some(hook) = self.cleanup.take() {
                 env.remove_env_cleanup_hook(hook)?;
             }
@@ -316,86 +318,4 @@ fn quiet_panics_on_pool_threads() {
             }
         }));
     });
-}
-
-/// Hands queued completions to the JavaScript callback (runs on the JS thread).
-///
-/// # Safety
-/// `owner` must be the leaked `Arc<Shared>` given to `Notifier::start`, still alive;
-/// `env`/`callback` come from napi (either may be null while the env is torn down).
-unsafe fn drain(env: sys::napi_env, callback: sys::napi_value, owner: *mut c_void) {
-    // SAFETY: guaranteed by the caller: the notifier's hooks hold this reference until finalize.
-    let shared = unsafe { &*(owner as *const Shared) };
-    let mut batch = Vec::new();
-    while let Some(done) = shared.completions.pop() {
-        batch.push(done);
-    }
-    let idle = {
-        let mut tasks = shared.tasks();
-        for done in &batch {
-            tasks.remove(&done.id);
-        }
-        tasks.is_empty()
-    };
-    if env.is_null() || callback.is_null() {
-        return;
-    }
-    let env = Env::from_raw(env);
-    if idle {
-        let _ = shared.notifier.set_referenced(&env, false);
-    }
-    if batch.is_empty() {
-        return;
-    }
-    // SAFETY: on the JS thread inside a napi callback, with a live env and callback.
-    let _ = unsafe { deliver(&env, callback, &batch) };
-}
-
-/// # Safety
-/// Must run on the JS thread inside a napi callback; `callback` must be a function.
-unsafe fn deliver(env: &Env, callback: sys::napi_value, batch: &[Completion]) -> napi::Result<()> {
-    const FIELDS: usize = 5;
-    let raw = env.raw();
-    let mut numbers = std::ptr::null_mut();
-    let mut messages = std::ptr::null_mut();
-    // SAFETY (this block): every call gets the live env and handles created in this scope.
-    unsafe {
-        check(
-            sys::napi_create_array_with_length(raw, batch.len() * FIELDS, &mut numbers),
-            "creating the batch",
-        )?;
-        check(
-            sys::napi_create_array_with_length(raw, batch.len(), &mut messages),
-            "creating the batch",
-        )?;
-        for (i, done) in batch.iter().enumerate() {
-            let fields = [
-                done.id as f64,
-                done.outcome as u8 as f64,
-                done.value,
-                done.run_ms,
-                done.wait_ms,
-            ];
-            for (j, v) in fields.into_iter().enumerate() {
-                let mut n = std::ptr::null_mut();
-                check(sys::napi_create_double(raw, v, &mut n), "creating a number")?;
-                check(
-                    sys::napi_set_element(raw, numbers, (i * FIELDS + j) as u32, n),
-                    "filling the batch",
-                )?;
-            }
-            if let Some(m) = &done.message {
-                let mut s = std::ptr::null_mut();
-                check(
-                    sys::napi_create_string_utf8(raw, m.as_ptr().cast(), m.len() as isize, &mut s),
-                    "creating a message",
-                )?;
-                check(
-                    sys::napi_set_element(raw, messages, i as u32, s),
-                    "filling the batch",
-                )?;
-            }
-        }
-        call_global(raw, callback, &[numbers, messages], "calling onComplete")
-    }
 }

@@ -5,6 +5,7 @@ use std::sync::atomic::{AtomicBool, AtomicU8, Ordering};
 use std::sync::Arc;
 use std::time::Instant;
 
+use crate::core::completion::Batch;
 use crate::kernels::{Ctx, Job};
 use crate::napi_util::panic_message;
 
@@ -63,6 +64,9 @@ pub(super) enum Outcome {
     Panicked = 2,
 }
 
+/// Numbers per completion record: `[id, outcome, value, runMs, waitMs]`.
+pub(super) const FIELDS: usize = 5;
+
 #[derive(Debug)]
 pub(super) struct Completion {
     pub(super) id: u32,
@@ -71,6 +75,20 @@ pub(super) struct Completion {
     pub(super) run_ms: f64,
     pub(super) wait_ms: f64,
     pub(super) message: Option<String>,
+}
+
+impl Completion {
+    /// Appends this completion's record and message to `batch`.
+    pub(super) fn push_to(self, batch: &mut Batch) {
+        let fields = [
+            self.id as f64,
+            self.outcome as u8 as f64,
+            self.value,
+            self.run_ms,
+            self.wait_ms,
+        ];
+        batch.push_with_message(&fields, self.message);
+    }
 }
 
 /// Runs a task on a pool thread (the body of the rayon job).
@@ -112,7 +130,7 @@ pub(super) fn execute(shared: &Shared, id: u32, ctl: Arc<TaskCtl>, mut job: Box<
         Ordering::Relaxed,
     );
     shared.running.fetch_sub(1, Ordering::AcqRel);
-    shared.notifier.wake();
+    shared.channel.wake();
 }
 
 #[cfg(test)]

@@ -24,24 +24,20 @@ mod state;
 mod supervisor;
 mod task;
 
-use std::ffi::c_void;
 use std::os::fd::{AsFd, AsRawFd};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::thread::JoinHandle;
 
 use crossbeam::queue::SegQueue;
-use napi::bindgen_prelude::ToNapiValue;
-use napi::{sys, CleanupEnvHook, Env};
+use napi::{CleanupEnvHook, Env};
 use napi_derive::napi;
 use nix::errno::Errno;
 use nix::sys::eventfd::{EfdFlags, EventFd};
 
+use crate::core::completion::{self, Batch, Channel, Source};
 use crate::kernels::RawView;
-use crate::napi_util::{
-    call_global, guard, integer, throw, Arg, Callback, ErrorKind, MAX_SAFE_INTEGER,
-};
-use crate::pool::notifier::{start_for, HasNotifier, Notifier};
+use crate::napi_util::{guard, integer, throw, Arg, Callback, ErrorKind, MAX_SAFE_INTEGER};
 use crate::shm::Segment;
 use fork::Kind;
 use kernels::{PView, TABLE};
@@ -51,12 +47,12 @@ use state::{Completion, Slot, State, Task};
 /// Fields per completion record handed to JavaScript.
 const FIELDS: usize = 6;
 
-/// State shared by the JavaScript thread, the supervisor thread and the notifier.
+/// State shared by the JavaScript thread, the supervisor thread and the completion channel.
 #[derive(Debug)]
 pub(crate) struct Shared {
     state: Mutex<State>,
     completions: SegQueue<Completion>,
-    notifier: Notifier,
+    channel: Channel,
     /// Wakes the supervisor (children added, or the pool stopping); closed by `shutdown`
     /// once the supervisor has stopped.
     wake: Mutex<Option<EventFd>>,
@@ -70,9 +66,37 @@ pub(crate) struct Shared {
     supervisor: Mutex<Option<JoinHandle<()>>>,
 }
 
-impl HasNotifier for Shared {
-    fn notifier(&self) -> &Notifier {
-        &self.notifier
+impl Source for Shared {
+    fn channel(&self) -> &Channel {
+        &self.channel
+    }
+
+    /// Replaces dead children and takes the completions; lets the event loop go once no task
+    /// is in flight.
+    fn drain(&self, env: Option<&Env>) -> Batch {
+        let Some(env) = env else {
+            return Batch::default();
+        };
+        if self.stopping.load(Ordering::Acquire) {
+            return Batch::default();
+        }
+        if self.respawn.swap(0, Ordering::AcqRel) > 0 {
+            // A failure is retried at the next submit (which reports it if no child is left).
+            let _ = self.top_up();
+        }
+        let mut batch = Vec::new();
+        while let Some(c) = self.completions.pop() {
+            batch.push(c);
+        }
+        let left = self
+            .in_flight
+            .load(Ordering::Acquire)
+            .saturating_sub(batch.len());
+        self.in_flight.store(left, Ordering::Release);
+        if left == 0 {
+            let _ = self.channel.set_referenced(env, false);
+        }
+        encode(&batch)
     }
 }
 
@@ -168,38 +192,28 @@ impl std::fmt::Debug for NativeProcessPool {
     }
 }
 
-/// A final batch of completions: records of `[id, outcome, value, exitCode, signal, runMs]`
-/// and a parallel array of messages ('' when none).
-#[napi(object)]
-#[derive(Debug)]
-pub struct ProcessPoolBatch {
-    /// Flat records, six numbers each.
-    pub numbers: Vec<f64>,
-    /// One message per record.
-    pub messages: Vec<String>,
-}
-
-fn encode(batch: &[Completion]) -> ProcessPoolBatch {
-    let mut numbers = Vec::with_capacity(batch.len() * FIELDS);
-    let mut messages = Vec::with_capacity(batch.len());
+/// Completions as a batch: records of `[id, outcome, value, exitCode, signal, runMs]` and one
+/// message (or null) per record.
+fn encode(batch: &[Completion]) -> Batch {
+    let mut out = Batch::with_capacity(FIELDS, batch.len());
     for c in batch {
-        numbers.extend_from_slice(&[
+        let fields = [
             c.id as f64,
             c.outcome as u8 as f64,
             c.value,
             c.code as f64,
             c.signal as f64,
             c.run_ms,
-        ]);
-        messages.push(c.message.clone().unwrap_or_default());
+        ];
+        out.push_with_message(&fields, c.message.clone());
     }
-    ProcessPoolBatch { numbers, messages }
+    out
 }
 
 #[napi]
 impl NativeProcessPool {
     /// Forks `processes` persistent children. `onComplete(numbers, messages)` receives
-    /// completions (see `ProcessPoolBatch`); the pool keeps the event loop alive only while a
+    /// completions (see `encode`); the pool keeps the event loop alive only while a
     /// task is in flight.
     #[napi(constructor)]
     pub fn new(env: Env, processes: Arg<f64>, on_complete: Arg<Callback>) -> napi::Result<Self> {
@@ -211,7 +225,7 @@ impl NativeProcessPool {
             let shared = Arc::new(Shared {
                 state: Mutex::new(State::new(processes)),
                 completions: SegQueue::new(),
-                notifier: Notifier::new(),
+                channel: Channel::new(),
                 wake: Mutex::new(Some(wake)),
                 stopping: AtomicBool::new(false),
                 respawn: AtomicUsize::new(0),
@@ -237,17 +251,8 @@ impl NativeProcessPool {
                     )
                 })?;
             *shared.supervisor.lock().unwrap_or_else(|e| e.into_inner()) = Some(handle);
-            // SAFETY: env and the callback are valid for this call; `drain` reads its owner as a
-            // `Shared`.
-            let started = unsafe {
-                start_for(
-                    &shared,
-                    &env,
-                    "native-parallel:ProcessPool",
-                    on_complete.0.raw(),
-                    drain,
-                )
-            };
+            let started =
+                completion::start(&shared, &env, "native-parallel:ProcessPool", &on_complete.0);
             if let Err(e) = started {
                 shared.shutdown();
                 return Err(e);
@@ -255,7 +260,7 @@ impl NativeProcessPool {
             // The env is going away (a Worker ends, or the process exits): end our children, whose
             // outputs belong to that env.
             let cleanup = env.add_env_cleanup_hook(shared.clone(), |shared| {
-                shared.notifier.mark_closed();
+                shared.channel.mark_closed();
                 shared.shutdown();
             })?;
             Ok(Self {
@@ -358,8 +363,8 @@ impl NativeProcessPool {
             let id = self.next_id;
             let task = Task::new(parts.clone(), held, plan.finish, one_shot);
             // Hold the event loop before any child can answer: a completion queued while the
-            // notifier is unreferenced would not keep the process alive until it is delivered.
-            self.shared.notifier.set_referenced(&env, true)?;
+            // channel is unreferenced would not keep the process alive until it is delivered.
+            self.shared.channel.set_referenced(&env, true)?;
             if one_shot {
                 let mut forked = Vec::with_capacity(parts.len());
                 for part in &parts {
@@ -426,7 +431,7 @@ impl NativeProcessPool {
     /// Kills and reaps every child and stops the supervisor. Returns the completions not yet
     /// delivered, with every unfinished task reported as destroyed.
     #[napi]
-    pub fn close(&mut self, env: Env) -> napi::Result<ProcessPoolBatch> {
+    pub fn close(&mut self, env: Env) -> napi::Result<Batch> {
         guard(&env, || {
             if self.closed {
                 return Ok(encode(&[]));
@@ -438,7 +443,7 @@ impl NativeProcessPool {
                 batch.push(c);
             }
             batch.extend(unfinished.into_iter().map(Completion::destroyed));
-            self.shared.notifier.release();
+            self.shared.channel.release();
             if let Some(hook) = self.cleanup.take() {
                 env.remove_env_cleanup_hook(hook)?;
             }
@@ -458,7 +463,7 @@ impl NativeProcessPool {
         }
         self.shared.poke();
         if any {
-            self.shared.notifier.wake();
+            self.shared.channel.wake();
         }
         self.release_loop(env);
         Ok(())
@@ -467,7 +472,7 @@ impl NativeProcessPool {
     /// Lets the event loop go when no task is in flight (a submit that failed, say).
     fn release_loop(&self, env: &Env) {
         if self.shared.in_flight.load(Ordering::Acquire) == 0 {
-            let _ = self.shared.notifier.set_referenced(env, false);
+            let _ = self.shared.channel.set_referenced(env, false);
         }
     }
 }
@@ -476,7 +481,7 @@ impl Drop for NativeProcessPool {
     fn drop(&mut self) {
         if !self.closed {
             self.shared.shutdown();
-            self.shared.notifier.release();
+            self.shared.channel.release();
         }
     }
 }
@@ -525,53 +530,4 @@ fn resolve_views(env: &Env, views: &[RawView], segments: &[f64]) -> napi::Result
             })
         })
         .collect()
-}
-
-/// Replaces dead children and hands completions to the JavaScript callback (JS thread).
-///
-/// # Safety
-/// `owner` must be the leaked `Arc<Shared>` given to `Notifier::start`, still alive;
-/// `env`/`callback` come from napi (either may be null while the env is torn down).
-unsafe fn drain(env: sys::napi_env, callback: sys::napi_value, owner: *mut c_void) {
-    // SAFETY: guaranteed by the caller: the notifier's hooks hold this reference until finalize.
-    let shared = unsafe { &*(owner as *const Shared) };
-    if env.is_null() || callback.is_null() || shared.stopping.load(Ordering::Acquire) {
-        return;
-    }
-    let env = Env::from_raw(env);
-    if shared.respawn.swap(0, Ordering::AcqRel) > 0 {
-        // A failure is retried at the next submit (which reports it if no child is left).
-        let _ = shared.top_up();
-    }
-    let mut batch = Vec::new();
-    while let Some(c) = shared.completions.pop() {
-        batch.push(c);
-    }
-    let left = shared
-        .in_flight
-        .load(Ordering::Acquire)
-        .saturating_sub(batch.len());
-    shared.in_flight.store(left, Ordering::Release);
-    if left == 0 {
-        let _ = shared.notifier.set_referenced(&env, false);
-    }
-    if batch.is_empty() {
-        return;
-    }
-    // SAFETY: on the JS thread inside a napi callback, with a live env and callback.
-    let _ = unsafe { deliver(&env, callback, &batch) };
-}
-
-/// # Safety
-/// Must run on the JS thread inside a napi callback; `callback` must be a function.
-unsafe fn deliver(env: &Env, callback: sys::napi_value, batch: &[Completion]) -> napi::Result<()> {
-    let ProcessPoolBatch { numbers, messages } = encode(batch);
-    // SAFETY (this block): the env is live for this callback and the values are created in it.
-    unsafe {
-        let args = [
-            Vec::<f64>::to_napi_value(env.raw(), numbers)?,
-            Vec::<String>::to_napi_value(env.raw(), messages)?,
-        ];
-        call_global(env.raw(), callback, &args, "calling onComplete")
-    }
 }

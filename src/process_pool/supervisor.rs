@@ -84,7 +84,7 @@ pub(super) fn run(shared: &Shared) {
             wake_js = true;
         }
         if wake_js {
-            shared.notifier.wake();
+            shared.channel.wake();
         }
     }
 }

@@ -1,0 +1,338 @@
+//! The typed completion channel: how native threads hand finished work to JavaScript. Every
+//! engine (ThreadPool, ProcessPool, cluster) uses it the same way:
+//!
+//! 1. its shared state (the *owner*, held in an `Arc`) holds a [`Channel`] and implements
+//!    [`Source`]: `channel()` finds the channel, `drain()` takes what finished since the last
+//!    call and returns it as one [`Batch`];
+//! 2. [`start`] creates the napi threadsafe function that calls the JavaScript callback;
+//! 3. native threads push their results on a queue of the owner's and call
+//!    [`Channel::wake`]; the first wake after a drain calls the threadsafe function, later
+//!    ones only push, so a burst of completions costs one wake-up;
+//! 4. on the JavaScript thread the channel calls `T::drain` and hands the batch to the callback
+//!    as one object `{ width, numbers, messages }`.
+//!
+//! Type erasure happens here and nowhere else (as in rayon-core's `JobRef::new::<T: Job>`):
+//! napi keeps one untyped context pointer per threadsafe function, and [`start`] stores it
+//! together with `call_js::<T>` and `finalize::<T>`, functions generated for the owner's own
+//! type, so the pointer is always read back as the type it was made from.
+//!
+//! The threadsafe function is created raw so the owner controls exactly when it is called,
+//! referenced (keeps the event loop alive) and released.
+
+use std::ffi::c_void;
+use std::ptr;
+use std::sync::atomic::{AtomicBool, AtomicPtr, Ordering};
+use std::sync::{Arc, RwLock};
+
+use napi::bindgen_prelude::ToNapiValue;
+use napi::{sys, Env};
+use napi_derive::napi;
+
+use crate::napi_util::{check, Callback};
+
+/// What one drain hands to JavaScript: `numbers` holds records of `width` numbers each (their
+/// layout is the engine's: [`super::outcome::TaskField`] for the pools), `messages` one
+/// string or null per record (or nothing at all, for an engine that has none).
+#[napi(object)]
+#[derive(Debug, Default)]
+pub struct Batch {
+    /// Numbers per record.
+    pub width: u32,
+    /// The records, one after the other.
+    pub numbers: Vec<f64>,
+    /// One message per record (null when it has none), or empty.
+    pub messages: Vec<Option<String>>,
+}
+
+impl Batch {
+    /// An empty batch of records `width` numbers wide, with room for `records` of them.
+    pub(crate) fn with_capacity(width: usize, records: usize) -> Self {
+        Self {
+            width: width as u32,
+            numbers: Vec::with_capacity(width * records),
+            messages: Vec::new(),
+        }
+    }
+
+    /// Appends one record (exactly `width` numbers).
+    pub(crate) fn push(&mut self, fields: &[f64]) {
+        debug_assert_eq!(fields.len(), self.width as usize);
+        self.numbers.extend_from_slice(fields);
+    }
+
+    /// Appends one record with its message (batches that carry messages carry one per record).
+    pub(crate) fn push_with_message(&mut self, fields: &[f64], message: Option<String>) {
+        self.push(fields);
+        self.messages.push(message);
+    }
+
+    pub(crate) fn is_empty(&self) -> bool {
+        self.numbers.is_empty()
+    }
+}
+
+/// The shared state of an engine that reports to JavaScript through a [`Channel`].
+pub(crate) trait Source: Send + Sync + Sized + 'static {
+    /// The channel stored in this owner.
+    fn channel(&self) -> &Channel;
+
+    /// Takes what finished since the last call (JavaScript thread). `env` is `None` while the
+    /// env is being torn down: do the bookkeeping only, nothing will be delivered. An empty
+    /// batch is not delivered.
+    fn drain(&self, env: Option<&Env>) -> Batch;
+}
+
+/// Starts `owner`'s channel: creates the threadsafe function that calls `callback` with each
+/// batch `T::drain` returns. napi holds one strong reference to `owner` until it finalises the
+/// function (or none, when creation fails).
+pub(crate) fn start<T: Source>(
+    owner: &Arc<T>,
+    env: &Env,
+    label: &str,
+    callback: &Callback,
+) -> napi::Result<()> {
+    let channel = owner.channel();
+    let mut name = ptr::null_mut();
+    // SAFETY: env is valid for this call; the string is valid UTF-8 of the given length.
+    check(
+        unsafe {
+            sys::napi_create_string_utf8(
+                env.raw(),
+                label.as_ptr().cast(),
+                label.len() as isize,
+                &mut name,
+            )
+        },
+        "creating the resource name",
+    )?;
+    // The one erased pointer: a leaked `Box<Arc<T>>`, read back only by `call_js::<T>` and
+    // reclaimed only by `finalize::<T>`, both instantiated for this same `T` below.
+    let context: *mut Arc<T> = Box::into_raw(Box::new(owner.clone()));
+    let mut raw = ptr::null_mut();
+    // SAFETY: all handles are valid for this call (the callback is a function of this env,
+    // checked when the argument was converted); `context` is a leaked box that `finalize::<T>` reclaims, and `call_js::<T>` only
+    // reads it until then.
+    let status = unsafe {
+        sys::napi_create_threadsafe_function(
+            env.raw(),
+            callback.raw(),
+            ptr::null_mut(),
+            name,
+            0,
+            1,
+            context.cast(),
+            Some(finalize::<T>),
+            context.cast(),
+            Some(call_js::<T>),
+            &mut raw,
+        )
+    };
+    if let Err(e) = check(status, "creating the completion callback") {
+        // SAFETY: creation failed, so napi never took ownership of `context`.
+        drop(unsafe { Box::from_raw(context) });
+        return Err(e);
+    }
+    channel.raw.store(raw, Ordering::Release);
+    // A new threadsafe function is referenced; an idle engine must not hold the loop open.
+    channel.referenced.store(true, Ordering::Relaxed);
+    channel.set_referenced(env, false)
+}
+
+/// The native-thread side of one engine's threadsafe function.
+#[derive(Debug)]
+pub(crate) struct Channel {
+    raw: AtomicPtr<sys::napi_threadsafe_function__>,
+    /// True once the threadsafe function may no longer be called (released or finalised).
+    /// Callers hold the read lock across the call so the finaliser cannot run meanwhile.
+    closed: RwLock<bool>,
+    /// True while a wake-up is queued and not yet drained.
+    wake_pending: AtomicBool,
+    /// Whether the threadsafe function currently keeps the event loop alive (JS thread only).
+    referenced: AtomicBool,
+}
+
+impl Default for Channel {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Channel {
+    pub(crate) fn new() -> Self {
+        Self {
+            raw: AtomicPtr::new(ptr::null_mut()),
+            closed: RwLock::new(false),
+            wake_pending: AtomicBool::new(false),
+            referenced: AtomicBool::new(false),
+        }
+    }
+
+    /// Called by native threads after pushing a completion.
+    pub(crate) fn wake(&self) {
+        if self.wake_pending.swap(true, Ordering::AcqRel) {
+            return;
+        }
+        let closed = self.closed.read().unwrap_or_else(|e| e.into_inner());
+        if *closed {
+            return;
+        }
+        let raw = self.raw.load(Ordering::Acquire);
+        if raw.is_null() {
+            return;
+        }
+        // SAFETY: the function is open (checked under the read lock, which `release` and
+        // `finalize` must take for writing before the handle becomes invalid). Non-blocking
+        // with an unbounded queue never fails except while closing, which is harmless to
+        // ignore.
+        unsafe {
+            sys::napi_call_threadsafe_function(
+                raw,
+                ptr::null_mut(),
+                sys::ThreadsafeFunctionCallMode::nonblocking,
+            );
+        }
+    }
+
+    /// Makes the engine keep the event loop alive (work in flight) or not (idle). JS thread
+    /// only.
+    pub(crate) fn set_referenced(&self, env: &Env, on: bool) -> napi::Result<()> {
+        if self.referenced.load(Ordering::Relaxed) == on {
+            return Ok(());
+        }
+        let closed = self.closed.read().unwrap_or_else(|e| e.into_inner());
+        let raw = self.raw.load(Ordering::Acquire);
+        if *closed || raw.is_null() {
+            return Ok(());
+        }
+        // SAFETY: called on the JS thread that owns `env`, with the function still open.
+        let status = unsafe {
+            if on {
+                sys::napi_ref_threadsafe_function(env.raw(), raw)
+            } else {
+                sys::napi_unref_threadsafe_function(env.raw(), raw)
+            }
+        };
+        check(status, "changing the hold on the event loop")?;
+        self.referenced.store(on, Ordering::Relaxed);
+        Ok(())
+    }
+
+    /// Marks the function closed without releasing it (the env is going away and will
+    /// finalise it). After this no native thread calls it.
+    pub(crate) fn mark_closed(&self) {
+        *self.closed.write().unwrap_or_else(|e| e.into_inner()) = true;
+    }
+
+    /// Closes and releases the function (the engine is closed). JS thread only.
+    pub(crate) fn release(&self) {
+        let mut closed = self.closed.write().unwrap_or_else(|e| e.into_inner());
+        if *closed {
+            return;
+        }
+        *closed = true;
+        let raw = self.raw.load(Ordering::Acquire);
+        if raw.is_null() {
+            return;
+        }
+        // SAFETY: the function is open and this is its one and only release.
+        unsafe {
+            sys::napi_release_threadsafe_function(raw, sys::ThreadsafeFunctionReleaseMode::release);
+        }
+    }
+}
+
+/// napi's call on the JavaScript thread: drains the owner and hands the batch over.
+///
+/// # Safety
+/// `context` must be the `Box<Arc<T>>` made by [`start::<T>`] for this same `T`, not yet
+/// finalised; `env`/`callback` are what napi hands the callback (null at teardown).
+unsafe extern "C" fn call_js<T: Source>(
+    env: sys::napi_env,
+    callback: sys::napi_value,
+    context: *mut c_void,
+    _data: *mut c_void,
+) {
+    // SAFETY: guaranteed by the caller (napi passes back the context `start::<T>` gave it,
+    // alive until `finalize::<T>`).
+    let owner: &T = unsafe { &*(context as *const Arc<T>) };
+    let channel = owner.channel();
+    channel.wake_pending.store(false, Ordering::Release);
+    let live = !env.is_null() && !callback.is_null();
+    let env = live.then(|| Env::from_raw(env));
+    let batch = owner.drain(env.as_ref());
+    let Some(env) = env else {
+        return;
+    };
+    if batch.is_empty() {
+        return;
+    }
+    // SAFETY: on the JS thread inside a napi callback, with a live env and callback.
+    let _ = unsafe { deliver(&env, callback, batch) };
+}
+
+/// Calls `callback(batch)` with the global object as `this`.
+///
+/// # Safety
+/// Must run on the JavaScript thread of `env`, inside a napi callback; `callback` must be a
+/// function of that env.
+unsafe fn deliver(env: &Env, callback: sys::napi_value, batch: Batch) -> napi::Result<()> {
+    let raw = env.raw();
+    let mut global = ptr::null_mut();
+    // SAFETY (this block): the env is live for this callback (caller), every handle passed
+    // belongs to it, and `args` outlives the call.
+    unsafe {
+        let args = [Batch::to_napi_value(raw, batch)?];
+        check(
+            sys::napi_get_global(raw, &mut global),
+            "reading the global object",
+        )?;
+        let mut result = ptr::null_mut();
+        check(
+            sys::napi_call_function(raw, global, callback, 1, args.as_ptr(), &mut result),
+            "calling the completion callback",
+        )
+    }
+}
+
+/// napi's finaliser: the function is gone, so the channel is closed and the strong reference
+/// handed over in [`start`] is given back.
+///
+/// # Safety
+/// `data` must be the `Box<Arc<T>>` made by [`start::<T>`] for this same `T`; napi calls the
+/// finaliser exactly once.
+unsafe extern "C" fn finalize<T: Source>(
+    _env: sys::napi_env,
+    data: *mut c_void,
+    _hint: *mut c_void,
+) {
+    // SAFETY: guaranteed by the caller.
+    let owner = unsafe { Box::from_raw(data as *mut Arc<T>) };
+    owner.channel().mark_closed();
+}
+
+#[cfg(test)]
+mod test {
+    use super::*;
+
+    #[test]
+    fn a_batch_keeps_records_and_messages_in_step() {
+        let mut batch = Batch::with_capacity(3, 2);
+        assert!(batch.is_empty());
+        batch.push_with_message(&[1.0, 2.0, 3.0], None);
+        batch.push_with_message(&[4.0, 5.0, 6.0], Some("boom".into()));
+        assert!(!batch.is_empty());
+        assert_eq!(batch.width, 3);
+        assert_eq!(batch.numbers, [1.0, 2.0, 3.0, 4.0, 5.0, 6.0]);
+        assert_eq!(batch.messages, [None, Some("boom".to_owned())]);
+    }
+
+    #[test]
+    fn an_unstarted_channel_ignores_wakes_and_releases() {
+        // Before `start` (or after it failed) there is no function to call: nothing happens.
+        let channel = Channel::new();
+        channel.wake();
+        channel.release();
+        channel.wake();
+        assert!(*channel.closed.read().unwrap());
+    }
+}

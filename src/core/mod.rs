@@ -1,0 +1,4 @@
+//! What every engine shares: the typed channel that hands finished work to JavaScript
+//! ([`completion`]).
+
+pub(crate) mod completion;
