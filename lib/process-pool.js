@@ -14,13 +14,9 @@ const { loadNative } = require('./native');
 const { specs, internalSpecs } = require('./kernels');
 const { signalName } = require('./internal/signals');
 const { validateObject, validateInteger, validateRun, overlaps } = require('./validate');
-const { sharedMemoryOf, pinViews, unpinAll, releaseListeners, kId } = require('./shared-memory');
-// One test hook symbol for both pools (lib/internal/testing.js).
-const { kInternalRun } = require('./thread-pool');
-
-const OUTCOME = Object.freeze({ ok: 0, cancelled: 1, panicked: 2, exited: 3, destroyed: 4, invalid: 5, lost: 6 });
-const FIELDS = 6;
-const asyncDispose = Symbol.asyncDispose ?? Symbol.for('nodejs.asyncDispose');
+const { sharedMemoryOf, pinViews, unpinAll, releaseListeners } = require('./shared-memory');
+const { PendingTasks, taskVocabulary } = require('./internal/task');
+const { kInternalRun, kId, asyncDispose } = require('./internal/symbols');
 
 function nativeClass() {
   const native = loadNative('ProcessPool');
@@ -49,8 +45,7 @@ class ProcessPool {
   #native;
   #processes;
   #kernelIds;
-  /** @type {Map<number, any>} */
-  #pending = new Map();
+  #pending = new PendingTasks();
   #destroyed = false;
   /** @type {Promise<void> | null} */
   #destroying = null;
@@ -62,6 +57,7 @@ class ProcessPool {
     const processes =
       options.processes === undefined ? os.availableParallelism() : validateInteger(options.processes, 'options.processes', 1, 1024);
     const Native = nativeClass();
+    taskVocabulary('ProcessPool');
     this.#processes = processes;
     this.#kernelIds = new Map(Native.kernelNames().map((name, id) => [name, id]));
     this.#native = new Native(processes, (batch) => this.#onComplete(batch));
@@ -130,36 +126,26 @@ class ProcessPool {
       unpinAll(pinned);
       return Promise.reject(err);
     }
-    return new Promise((resolve, reject) => {
-      const task = { resolve, reject, prepared, pinned, signal, onAbort: null };
-      if (signal) {
-        task.onAbort = () => this.#native.cancel(id);
-        signal.addEventListener('abort', task.onAbort, { once: true });
-      }
-      this.#pending.set(id, task);
-    });
+    // Running or queued, the task is always reported (cancelled, or finished if it ended first).
+    return this.#pending.add(id, { prepared, pinned, signal }, (taskId) => this.#native.cancel(taskId));
   }
 
-  #onComplete({ numbers, messages }) {
-    for (let i = 0; i < numbers.length / FIELDS; i++) {
-      const at = i * FIELDS;
-      const task = this.#pending.get(numbers[at]);
+  #onComplete({ width, numbers, messages }) {
+    const { Outcome, TaskField } = taskVocabulary();
+    for (let i = 0, at = 0; at < numbers.length; i++, at += width) {
+      const task = this.#pending.take(numbers[at + TaskField.Id]);
       if (task === undefined) continue;
-      this.#pending.delete(numbers[at]);
-      unpinAll(task.pinned);
-      if (task.onAbort) task.signal.removeEventListener('abort', task.onAbort);
-      const [outcome, value, code, signal] = [numbers[at + 1], numbers[at + 2], numbers[at + 3], numbers[at + 4]];
+      const outcome = numbers[at + TaskField.Outcome];
+      const code = numbers[at + TaskField.Code];
+      const signal = numbers[at + TaskField.Signal];
       try {
-        if (outcome === OUTCOME.ok) task.resolve(task.prepared.result(value));
-        else if (outcome === OUTCOME.cancelled) {
-          task.reject(
-            this.#destroyed && !task.signal?.aborted ? errors.poolDestroyed() : new errors.AbortError(undefined, { cause: task.signal?.reason }),
-          );
-        } else if (outcome === OUTCOME.panicked) task.reject(errors.nativePanic(messages[i] || 'unknown panic'));
-        else if (outcome === OUTCOME.exited || outcome === OUTCOME.lost) {
-          const started = outcome === OUTCOME.exited;
+        if (outcome === Outcome.Ok) task.resolve(task.prepared.result(numbers[at + TaskField.Value]));
+        else if (outcome === Outcome.Cancelled) task.reject(task.cancelledError(this.#destroyed));
+        else if (outcome === Outcome.Panicked) task.reject(errors.nativePanic(messages[i] || 'unknown panic'));
+        else if (outcome === Outcome.Exited || outcome === Outcome.Lost) {
+          const started = outcome === Outcome.Exited;
           task.reject(errors.workerProcessExited(signal ? null : code, signal ? (signalName(signal) ?? `signal ${signal}`) : null, started));
-        } else if (outcome === OUTCOME.destroyed) task.reject(errors.poolDestroyed());
+        } else if (outcome === Outcome.Destroyed) task.reject(errors.poolDestroyed());
         else task.reject(errors.invalidState(`A worker process refused the task: ${messages[i]}`));
       } catch (err) {
         task.reject(err);

@@ -11,10 +11,7 @@ const { constants: bufferConstants } = require('node:buffer');
 const errors = require('./errors');
 const { loadNative } = require('./native');
 const { inPlaceBuffers } = require('./validate');
-
-const kPin = Symbol('native-parallel.SharedMemory.pin');
-const kUnpin = Symbol('native-parallel.SharedMemory.unpin');
-const kId = Symbol('native-parallel.SharedMemory.id');
+const { kPin, kUnpin, kId } = require('./internal/symbols');
 
 /** Buffer → its SharedMemory, for the pools. */
 const owners = new WeakMap();
@@ -266,4 +263,4 @@ function unpinAll(pinned) {
   for (const shm of pinned) shm[kUnpin]();
 }
 
-module.exports = { SharedMemory, isSharedMemory, sharedMemoryOf, pinViews, unpinAll, releaseListeners, kId };
+module.exports = { SharedMemory, isSharedMemory, sharedMemoryOf, pinViews, unpinAll, releaseListeners };

@@ -15,12 +15,8 @@ const { specs, internalSpecs, kernelNames } = require('./kernels');
 const { PoolStats } = require('./pool-stats');
 const { validateObject, validateInteger, validateRun, isShareable, overlaps } = require('./validate');
 const { pinViews, unpinAll } = require('./shared-memory');
-
-const OUTCOME_OK = 0;
-const OUTCOME_CANCELLED = 1;
-const FIELDS = 5;
-const kInternalRun = Symbol('native-parallel.internalRun');
-const asyncDispose = Symbol.asyncDispose ?? Symbol.for('nodejs.asyncDispose');
+const { PendingTasks, taskVocabulary } = require('./internal/task');
+const { kInternalRun, asyncDispose } = require('./internal/symbols');
 
 /** @param {ArrayBufferView} view */
 function sharedCopyOf(view) {
@@ -50,8 +46,7 @@ class ThreadPool {
   #native;
   #threads;
   #kernelIds;
-  /** @type {Map<number, any>} */
-  #pending = new Map();
+  #pending = new PendingTasks();
   #stats = new PoolStats();
   #destroyed = false;
   /** @type {Promise<void> | null} */
@@ -68,6 +63,7 @@ class ThreadPool {
     if (maxQueue === 'auto') maxQueue = threads * threads;
     else if (maxQueue !== Infinity) maxQueue = validateInteger(maxQueue, 'options.maxQueue', 0, Number.MAX_SAFE_INTEGER);
     const native = loadNative('ThreadPool');
+    taskVocabulary('ThreadPool');
     this.#threads = threads;
     this.#kernelIds = new Map(native.NativePool.kernelNames().map((name, id) => [name, id]));
     this.#native = new native.NativePool(threads, maxQueue, (batch) => this.#onComplete(batch));
@@ -135,52 +131,36 @@ class ThreadPool {
       unpinAll(pinned);
       return Promise.reject(err);
     }
-    return new Promise((resolve, reject) => {
-      const task = { resolve, reject, prepared, nativeViews, copyBack, pinned, signal, onAbort: null };
-      if (signal) {
-        task.onAbort = () => this.#abort(id, task);
-        signal.addEventListener('abort', task.onAbort, { once: true });
-      }
-      this.#pending.set(id, task);
-    });
+    // The staged copies (nativeViews) stay reachable until the task settles.
+    return this.#pending.add(id, { prepared, pinned, signal, hold: { nativeViews, copyBack } }, (taskId) => this.#abort(taskId));
   }
 
-  #abort(id, task) {
-    if (this.#pending.get(id) !== task) return;
+  #abort(id) {
     if (this.#native.cancel(id)) {
       // It had not started: it never will, and native code will not report it.
-      this.#pending.delete(id);
-      unpinAll(task.pinned);
+      const task = this.#pending.take(id);
       this.#stats.record('cancelled');
-      task.reject(new errors.AbortError(undefined, { cause: task.signal.reason }));
+      task?.reject(new errors.AbortError(undefined, { cause: task.signal?.reason }));
       this.#maybeFinishDestroy();
     }
     // Running: the kernel sees its cancel flag within ~1 ms and is reported as cancelled.
   }
 
-  #onComplete({ numbers: batch, messages }) {
-    for (let i = 0; i < batch.length / FIELDS; i++) {
-      const at = i * FIELDS;
-      const id = batch[at];
-      const task = this.#pending.get(id);
+  #onComplete({ width, numbers, messages }) {
+    const { Outcome, TaskField } = taskVocabulary();
+    for (let i = 0, at = 0; at < numbers.length; i++, at += width) {
+      const task = this.#pending.take(numbers[at + TaskField.Id]);
       if (task === undefined) continue;
-      this.#pending.delete(id);
-      unpinAll(task.pinned);
-      if (task.onAbort) task.signal.removeEventListener('abort', task.onAbort);
-      const outcome = batch[at + 1];
-      const runMs = batch[at + 3];
-      const waitMs = batch[at + 4];
+      const outcome = numbers[at + TaskField.Outcome];
+      const runMs = numbers[at + TaskField.RunMs];
+      const waitMs = numbers[at + TaskField.WaitMs];
       try {
-        if (outcome === OUTCOME_OK) {
+        if (outcome === Outcome.Ok) {
           this.#stats.record('ok', runMs, waitMs);
-          task.resolve(finish(task, batch[at + 2]));
-        } else if (outcome === OUTCOME_CANCELLED) {
+          task.resolve(finish(task, numbers[at + TaskField.Value]));
+        } else if (outcome === Outcome.Cancelled) {
           this.#stats.record('cancelled', runMs, waitMs);
-          task.reject(
-            this.#destroyed && !task.signal?.aborted
-              ? errors.poolDestroyed()
-              : new errors.AbortError(undefined, { cause: task.signal?.reason }),
-          );
+          task.reject(task.cancelledError(this.#destroyed));
         } else {
           this.#stats.record('failed', runMs, waitMs);
           task.reject(errors.nativePanic(messages[i] ?? 'unknown panic'));
@@ -224,11 +204,8 @@ class ThreadPool {
       this.#destroyed_resolve = resolve;
     });
     for (const id of this.#native.cancelAll()) {
-      const task = this.#pending.get(id);
+      const task = this.#pending.take(id);
       if (task === undefined) continue;
-      this.#pending.delete(id);
-      unpinAll(task.pinned);
-      if (task.onAbort) task.signal.removeEventListener('abort', task.onAbort);
       this.#stats.record('cancelled');
       task.reject(errors.poolDestroyed());
     }
@@ -251,7 +228,7 @@ class ThreadPool {
 
 /** Copies staged outputs back and builds the task's result. */
 function finish(task, value) {
-  const { copyBack } = task;
+  const { copyBack } = task.hold;
   for (let i = 0; i < copyBack.length; i += 2) {
     const target = copyBack[i];
     if (target.byteLength === 0 && copyBack[i + 1].byteLength !== 0) {
@@ -274,4 +251,4 @@ function checkOverlaps(views) {
   }
 }
 
-module.exports = { ThreadPool, kInternalRun };
+module.exports = { ThreadPool };

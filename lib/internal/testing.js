@@ -5,7 +5,7 @@
  * @module native-parallel/lib/internal/testing
  */
 
-const { kInternalRun } = require('../thread-pool');
+const { kInternalRun } = require('./symbols');
 
 /**
  * Runs an internal kernel on a pool: `__panic` (ThreadPool and ProcessPool), and on a

@@ -19,9 +19,10 @@ use napi::Env;
 use napi_derive::napi;
 
 use crate::core::completion::{self, Batch, Channel, Source};
+use crate::core::task::{Completion, THREAD_POOL_WIDTH};
 use crate::kernels::{self, RawView};
 use crate::napi_util::{guard, integer, throw, Arg, Callback, ErrorKind, MAX_SAFE_INTEGER};
-use task::{Completion, TaskCtl};
+use task::TaskCtl;
 
 /// How long an exiting Worker waits for running kernels to notice their cancel flag.
 const TEARDOWN_WAIT: Duration = Duration::from_secs(30);
@@ -47,7 +48,7 @@ impl Source for Shared {
     /// Takes the completions pushed by pool threads and forgets their tasks; lets the event
     /// loop go once no task is left.
     fn drain(&self, env: Option<&Env>) -> Batch {
-        let mut batch = Batch::with_capacity(task::FIELDS, 0);
+        let mut batch = Batch::with_capacity(THREAD_POOL_WIDTH, 0);
         let mut tasks = self.tasks();
         while let Some(done) = self.completions.pop() {
             tasks.remove(&done.id);
@@ -114,7 +115,7 @@ impl std::fmt::Debug for NativePool {
 impl NativePool {
     /// `threads` pool threads (1 to 1024); `maxQueue` tasks may wait beyond those running (a
     /// whole number >= 0, or Infinity); `onComplete(batch)` receives completions: records of
-    /// `[id, outcome, value, runMs, waitMs]` and one message (or null) per record.
+    /// `TaskField`s up to `WaitMs`, and one message (or null) per record.
     #[napi(constructor)]
     pub fn new(
         env: Env,

@@ -5,7 +5,7 @@ use std::sync::atomic::{AtomicBool, AtomicU8, Ordering};
 use std::sync::Arc;
 use std::time::Instant;
 
-use crate::core::completion::Batch;
+use crate::core::task::{Completion, Outcome};
 use crate::kernels::{Ctx, Job};
 use crate::napi_util::panic_message;
 
@@ -55,42 +55,6 @@ impl TaskCtl {
     }
 }
 
-/// How a task ended, as reported to JavaScript.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-#[repr(u8)]
-pub(super) enum Outcome {
-    Ok = 0,
-    Cancelled = 1,
-    Panicked = 2,
-}
-
-/// Numbers per completion record: `[id, outcome, value, runMs, waitMs]`.
-pub(super) const FIELDS: usize = 5;
-
-#[derive(Debug)]
-pub(super) struct Completion {
-    pub(super) id: u32,
-    pub(super) outcome: Outcome,
-    pub(super) value: f64,
-    pub(super) run_ms: f64,
-    pub(super) wait_ms: f64,
-    pub(super) message: Option<String>,
-}
-
-impl Completion {
-    /// Appends this completion's record and message to `batch`.
-    pub(super) fn push_to(self, batch: &mut Batch) {
-        let fields = [
-            self.id as f64,
-            self.outcome as u8 as f64,
-            self.value,
-            self.run_ms,
-            self.wait_ms,
-        ];
-        batch.push_with_message(&fields, self.message);
-    }
-}
-
 /// Runs a task on a pool thread (the body of the rayon job).
 pub(super) fn execute(shared: &Shared, id: u32, ctl: Arc<TaskCtl>, mut job: Box<dyn Job>) {
     // Count as running before claiming, so that whoever cancels everything and then waits for
@@ -118,12 +82,11 @@ pub(super) fn execute(shared: &Shared, id: u32, ctl: Arc<TaskCtl>, mut job: Box<
         }
     };
     shared.completions.push(Completion {
-        id,
-        outcome,
         value,
         run_ms: run.as_secs_f64() * 1e3,
         wait_ms: start.duration_since(ctl.submitted).as_secs_f64() * 1e3,
         message,
+        ..Completion::new(id, outcome)
     });
     shared.busy_ns.fetch_add(
         run.as_nanos().min(u64::MAX as u128) as u64,

@@ -36,16 +36,14 @@ use nix::errno::Errno;
 use nix::sys::eventfd::{EfdFlags, EventFd};
 
 use crate::core::completion::{self, Batch, Channel, Source};
+use crate::core::task::{batch_of, Completion, Outcome, PROCESS_POOL_WIDTH};
 use crate::kernels::RawView;
 use crate::napi_util::{guard, integer, throw, Arg, Callback, ErrorKind, MAX_SAFE_INTEGER};
 use crate::shm::Segment;
 use fork::Kind;
 use kernels::{PView, TABLE};
 use protocol::PartSpec;
-use state::{Completion, Slot, State, Task};
-
-/// Fields per completion record handed to JavaScript.
-const FIELDS: usize = 6;
+use state::{Slot, State, Task};
 
 /// State shared by the JavaScript thread, the supervisor thread and the completion channel.
 #[derive(Debug)]
@@ -96,7 +94,7 @@ impl Source for Shared {
         if left == 0 {
             let _ = self.channel.set_referenced(env, false);
         }
-        encode(&batch)
+        batch_of(PROCESS_POOL_WIDTH, batch)
     }
 }
 
@@ -192,28 +190,10 @@ impl std::fmt::Debug for NativeProcessPool {
     }
 }
 
-/// Completions as a batch: records of `[id, outcome, value, exitCode, signal, runMs]` and one
-/// message (or null) per record.
-fn encode(batch: &[Completion]) -> Batch {
-    let mut out = Batch::with_capacity(FIELDS, batch.len());
-    for c in batch {
-        let fields = [
-            c.id as f64,
-            c.outcome as u8 as f64,
-            c.value,
-            c.code as f64,
-            c.signal as f64,
-            c.run_ms,
-        ];
-        out.push_with_message(&fields, c.message.clone());
-    }
-    out
-}
-
 #[napi]
 impl NativeProcessPool {
     /// Forks `processes` persistent children. `onComplete(numbers, messages)` receives
-    /// completions (see `encode`); the pool keeps the event loop alive only while a
+    /// completions (every `TaskField`, and one message or null per record); the pool keeps the event loop alive only while a
     /// task is in flight.
     #[napi(constructor)]
     pub fn new(env: Env, processes: Arg<f64>, on_complete: Arg<Callback>) -> napi::Result<Self> {
@@ -434,7 +414,7 @@ impl NativeProcessPool {
     pub fn close(&mut self, env: Env) -> napi::Result<Batch> {
         guard(&env, || {
             if self.closed {
-                return Ok(encode(&[]));
+                return Ok(batch_of(PROCESS_POOL_WIDTH, Vec::new()));
             }
             self.closed = true;
             let unfinished = self.shared.shutdown();
@@ -442,12 +422,16 @@ impl NativeProcessPool {
             while let Some(c) = self.shared.completions.pop() {
                 batch.push(c);
             }
-            batch.extend(unfinished.into_iter().map(Completion::destroyed));
+            batch.extend(
+                unfinished
+                    .into_iter()
+                    .map(|id| Completion::new(id, Outcome::Destroyed)),
+            );
             self.shared.channel.release();
             if let Some(hook) = self.cleanup.take() {
                 env.remove_env_cleanup_hook(hook)?;
             }
-            Ok(encode(&batch))
+            Ok(batch_of(PROCESS_POOL_WIDTH, batch))
         })
     }
 }

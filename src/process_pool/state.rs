@@ -21,7 +21,7 @@ use super::fork::Child;
 use super::protocol::{Done, Loc, Msg, PartOutcome, PartSpec};
 use super::socket;
 use super::task::Failure;
-pub(super) use super::task::{complete, Completion, Task};
+pub(super) use super::task::{complete, Task};
 
 /// A child and what it is doing.
 #[derive(Debug)]
@@ -367,8 +367,8 @@ fn send_part(
 #[cfg(test)]
 mod test {
     use super::super::kernels::Finish;
-    use super::super::task::Outcome;
     use super::*;
+    use crate::core::task::Outcome;
 
     const SIGKILL: i32 = 9;
 

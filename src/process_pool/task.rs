@@ -4,6 +4,7 @@
 use std::sync::Arc;
 use std::time::Instant;
 
+use crate::core::task::{Completion, Outcome};
 use crate::shm::Segment;
 
 use super::kernels::Finish;
@@ -149,57 +150,10 @@ impl Task {
     }
 }
 
-/// How a task ended, as reported to JavaScript.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-#[repr(u8)]
-pub(super) enum Outcome {
-    Ok = 0,
-    Cancelled = 1,
-    Panicked = 2,
-    Exited = 3,
-    Destroyed = 4,
-    Invalid = 5,
-    /// Children died before starting a part, again and again ([`Failure::Lost`]).
-    Lost = 6,
-}
-
-#[derive(Debug)]
-pub(super) struct Completion {
-    pub(super) id: u32,
-    pub(super) outcome: Outcome,
-    pub(super) value: f64,
-    pub(super) code: i32,
-    pub(super) signal: i32,
-    pub(super) run_ms: f64,
-    pub(super) message: Option<String>,
-}
-
-impl Completion {
-    pub(super) fn destroyed(id: u32) -> Self {
-        Self {
-            id,
-            outcome: Outcome::Destroyed,
-            value: 0.0,
-            code: 0,
-            signal: 0,
-            run_ms: 0.0,
-            message: None,
-        }
-    }
-}
-
 /// Turns an ended task into its completion, running the parent's last step (the merge of a
 /// sort, a histogram's totals) when every part succeeded. Called without the lock held.
 pub(super) fn complete(id: u32, task: Task) -> Completion {
-    let mut c = Completion {
-        id,
-        outcome: Outcome::Ok,
-        value: 0.0,
-        code: 0,
-        signal: 0,
-        run_ms: 0.0,
-        message: None,
-    };
+    let mut c = Completion::new(id, Outcome::Ok);
     match (task.failure, task.cancelled) {
         (_, true) => c.outcome = Outcome::Cancelled,
         (Some(Failure::Exited { code, signal }), _) => {

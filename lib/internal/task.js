@@ -1,0 +1,126 @@
+'use strict';
+
+/**
+ * The task vocabulary every pool facade shares: the native side's `Outcome` and `TaskField`
+ * numbers (exported from Rust, `src/core/task.rs`, never copied here), and the pending task,
+ * which owns one task's life from `submit` to its settlement (as Piscina's `TaskInfo` does).
+ *
+ * Used by ThreadPool and ProcessPool; the WorkerPool is meant to adopt it too, so a new pool
+ * gets settlement, unpinning and abort wiring from here instead of writing them again.
+ * @module native-parallel/lib/internal/task
+ */
+
+const errors = require('../errors');
+const { loadNative } = require('../native');
+const { unpinAll } = require('../shared-memory');
+
+/** @type {{ Outcome: Record<string, number>, TaskField: Record<string, number> } | undefined} */
+let vocabulary;
+
+/**
+ * The addon's `Outcome` (how a task ended) and `TaskField` (where each number of a task's
+ * record lies in a completion batch).
+ * @param {string} [feature] what the caller wanted, for the error when the addon is missing
+ */
+function taskVocabulary(feature) {
+  if (vocabulary === undefined) {
+    const { Outcome, TaskField } = loadNative(feature);
+    vocabulary = Object.freeze({ Outcome: Object.freeze({ ...Outcome }), TaskField: Object.freeze({ ...TaskField }) });
+  }
+  return vocabulary;
+}
+
+/**
+ * One task handed to native code and not yet settled.
+ */
+class PendingTask {
+  /**
+   * @param {{ resolve: (value: any) => void, reject: (err: any) => void, prepared: any,
+   *   pinned: any[], signal?: AbortSignal, hold?: any }} parts `prepared` is the kernel
+   *   spec's output; `pinned` the SharedMemory pinned for it; `hold` whatever native code
+   *   works on that must stay reachable until the task settles
+   */
+  constructor({ resolve, reject, prepared, pinned, signal, hold }) {
+    this.resolve = resolve;
+    this.reject = reject;
+    this.prepared = prepared;
+    this.pinned = pinned;
+    this.signal = signal;
+    this.hold = hold;
+    /** @type {(() => void) | null} */
+    this.onAbort = null;
+  }
+
+  /**
+   * Calls `onAbort` when the task's signal aborts (once); nothing when it has no signal.
+   * @param {() => void} onAbort
+   */
+  listen(onAbort) {
+    if (!this.signal) return;
+    this.onAbort = onAbort;
+    this.signal.addEventListener('abort', onAbort, { once: true });
+  }
+
+  /** Lets go of what the task held: its SharedMemory pins and its abort listener. */
+  settle() {
+    unpinAll(this.pinned);
+    if (this.onAbort) this.signal?.removeEventListener('abort', this.onAbort);
+    this.onAbort = null;
+  }
+
+  /**
+   * The error a cancelled task rejects with: ERR_POOL_DESTROYED when the pool's destruction
+   * cancelled it, an AbortError when its signal did.
+   * @param {boolean} destroyed whether the pool is destroyed
+   */
+  cancelledError(destroyed) {
+    return destroyed && !this.signal?.aborted
+      ? errors.poolDestroyed()
+      : new errors.AbortError(undefined, { cause: this.signal?.reason });
+  }
+}
+
+/**
+ * A pool's tasks in flight, by the id native code gave them.
+ */
+class PendingTasks {
+  /** @type {Map<number, PendingTask>} */
+  #tasks = new Map();
+
+  get size() {
+    return this.#tasks.size;
+  }
+
+  /**
+   * Registers a task under `id` and returns the promise it settles. `onAbort(id, task)` runs
+   * when the signal (if any) aborts while the task is pending.
+   * @param {number} id
+   * @param {Omit<ConstructorParameters<typeof PendingTask>[0], 'resolve' | 'reject'>} parts
+   * @param {(id: number, task: PendingTask) => void} onAbort
+   * @returns {Promise<any>}
+   */
+  add(id, parts, onAbort) {
+    return new Promise((resolve, reject) => {
+      const task = new PendingTask({ ...parts, resolve, reject });
+      task.listen(() => {
+        if (this.#tasks.get(id) === task) onAbort(id, task);
+      });
+      this.#tasks.set(id, task);
+    });
+  }
+
+  /**
+   * Removes the task `id` and lets go of what it held; the caller settles its promise.
+   * @param {number} id
+   * @returns {PendingTask | undefined}
+   */
+  take(id) {
+    const task = this.#tasks.get(id);
+    if (task === undefined) return undefined;
+    this.#tasks.delete(id);
+    task.settle();
+    return task;
+  }
+}
+
+module.exports = { PendingTask, PendingTasks, taskVocabulary };
