@@ -9,6 +9,7 @@
 const { parseArgs } = require('node:util');
 const { compare, SIZES } = require('../lib/compare');
 const { byName } = require('../lib/compare/engines');
+const { computeKernels } = require('../lib/kernels');
 
 const HELP = `Usage: native-parallel compare [workloads..] [options]
 
@@ -17,7 +18,7 @@ engines, checks every result against the JS reference, and reports time, speedup
 parallel efficiency (against the same engine on 1 worker, run alongside), CPU and memory.
 
 Workloads (default: all):
-  compute kernels  mandelbrot matmul sha256 blur histogram sort primes
+  compute kernels  ${computeKernels.join(' ')}
   suites           dispatch (tiny-task latency and tasks/s)   startup (time to a ready worker)
                    memory (memory added per worker)           ipc (messages/s between processes)
                    http (hello-world req/s and latency on 127.0.0.1, autocannon)

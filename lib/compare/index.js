@@ -14,6 +14,7 @@ const errors = require('../errors');
 const { validateObject, validateInteger } = require('../validate');
 const { engines: allEngines, byName } = require('./engines');
 const { compareKernels } = require('./kernels');
+const { computeKernels } = require('../kernels');
 const suites = {
   dispatch: require('./suites/dispatch'),
   startup: require('./suites/startup'),
@@ -23,7 +24,7 @@ const suites = {
   scaling: require('./suites/scaling'),
 };
 
-const KERNEL_WORKLOADS = Object.freeze(['mandelbrot', 'matmul', 'sha256', 'blur', 'histogram', 'sort', 'primes']);
+const KERNEL_WORKLOADS = computeKernels;
 const SUITES = Object.freeze(Object.keys(suites));
 const DEFAULT_WORKLOADS = Object.freeze([...KERNEL_WORKLOADS, 'dispatch', 'scaling', 'startup', 'memory', 'ipc', 'http']);
 const SIZES = Object.freeze(['small', 'medium', 'large']);

@@ -11,6 +11,7 @@
 
 use rayon::prelude::*;
 
+use super::Kernel;
 use super::{
     ensure_disjoint, ensure_len, take_views, Cancelled, Ctx, Job, Params, RawView, SharedSlice,
 };
@@ -21,7 +22,7 @@ const CHANNELS: usize = 4;
 const MAX_SIDE: usize = 1 << 16;
 /// Largest accepted radius; keeps every window sum (at most `255 * d + radius`) far below
 /// `u32::MAX` and within the range of [`Divider`].
-const MAX_RADIUS: usize = 1 << 16;
+const MAX_RADIUS: usize = (1 << 16) - 1;
 /// Below this many pixels the image is blurred on the calling thread.
 const SERIAL_PIXELS: usize = 1 << 14;
 
@@ -45,6 +46,18 @@ impl Job for Blur {
         Ok(0.0)
     }
 }
+
+/// `blur`: `[width, height, radius]`, views `[pixels, out]`.
+pub static KERNEL: Kernel = Kernel {
+    name: "blur",
+    prepare,
+    outputs: &[1],
+    limits: &[
+        ("width", MAX_SIDE as f64),
+        ("height", MAX_SIDE as f64),
+        ("radius", MAX_RADIUS as f64),
+    ],
+};
 
 pub(super) fn prepare(params: &Params<'_>, views: Vec<RawView>) -> Result<Box<dyn Job>, String> {
     let width = params.usize(0, "width", MAX_SIDE)?;

@@ -17,6 +17,7 @@
 
 use rayon::prelude::*;
 
+use super::Kernel;
 use super::{
     ensure_disjoint, ensure_len, take_views, Cancelled, Ctx, Job, Params, RawView, SharedSlice,
 };
@@ -50,6 +51,14 @@ impl Job for Histogram {
         Ok(0.0)
     }
 }
+
+/// `histogram`: no parameters, views `[data, out]`.
+pub static KERNEL: Kernel = Kernel {
+    name: "histogram",
+    prepare,
+    outputs: &[1],
+    limits: &[],
+};
 
 pub(super) fn prepare(_params: &Params<'_>, views: Vec<RawView>) -> Result<Box<dyn Job>, String> {
     let [data, out] = take_views::<2>("histogram", views)?;

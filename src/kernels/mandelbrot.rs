@@ -6,6 +6,7 @@
 
 use rayon::prelude::*;
 
+use super::Kernel;
 use super::{ensure_len, take_views, Cancelled, Ctx, Job, Params, RawView, SharedSlice};
 
 /// Pixels computed between two checks of the cancel flag.
@@ -13,8 +14,8 @@ const SEGMENT: usize = 256;
 /// Below this many pixel-iterations the image is computed on the calling thread.
 const SERIAL_WORK: usize = 1 << 16;
 /// Largest accepted width, height and iteration count.
-pub(super) const MAX_SIDE: usize = 1 << 16;
-pub(super) const MAX_ITERATIONS: usize = u32::MAX as usize;
+pub const MAX_SIDE: usize = 1 << 16;
+pub const MAX_ITERATIONS: usize = u32::MAX as usize;
 
 /// The image and the region of the complex plane it covers.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -42,6 +43,18 @@ impl Job for Mandelbrot {
         Ok(0.0)
     }
 }
+
+/// `mandelbrot`: `[width, height, maxIterations, xMin, xMax, yMin, yMax]`, views `[out]`.
+pub static KERNEL: Kernel = Kernel {
+    name: "mandelbrot",
+    prepare,
+    outputs: &[0],
+    limits: &[
+        ("width", MAX_SIDE as f64),
+        ("height", MAX_SIDE as f64),
+        ("maxIterations", MAX_ITERATIONS as f64),
+    ],
+};
 
 pub(super) fn prepare(params: &Params<'_>, views: Vec<RawView>) -> Result<Box<dyn Job>, String> {
     let p = MandelbrotParams {

@@ -1,26 +1,19 @@
 //! Compute kernels and the registry that maps their names to them.
 //!
-//! Every kernel lives in its own file and exposes a `prepare` function with the signature of
-//! [`Prepare`]: it checks the numeric parameters and typed-array views it was given (the JS
-//! facade has already validated them; this is the second line of defence, so nothing can make a
-//! kernel read or write out of bounds) and returns a [`Job`] that a pool thread runs.
-//! Adding a kernel is one file plus one line in [`REGISTRY`].
+//! Every kernel lives in its own file and describes itself once, in a `pub static KERNEL:`
+//! [`Kernel`]: its name, its `prepare` function (it checks the numeric parameters and
+//! typed-array views it was given — the JS facade has already validated them; this is the
+//! second line of defence, so nothing can make a kernel read or write out of bounds — and
+//! returns a [`Job`] that a pool thread runs), the views it writes and the limits of its
+//! parameters (exported to JavaScript, whose checks read them).
+//!
+//! Adding a kernel is its file plus its name in the [`registry!`] line below; the ThreadPool
+//! and the ProcessPool (as one part per task, unless `src/process_pool/kernels/` splits it)
+//! then run it. `docs/adding-a-kernel.md` lists every step.
 
 use std::sync::atomic::{AtomicBool, Ordering};
 
 pub mod view;
-
-mod blur;
-mod histogram;
-mod mandelbrot;
-mod matmul;
-mod noop;
-mod primes;
-mod sha256;
-mod sort;
-mod spin;
-#[cfg(any(test, feature = "test-kernels"))]
-mod testing;
 
 pub use blur::{blur, blur_band};
 pub use histogram::histogram;
@@ -104,43 +97,69 @@ pub trait Job: Send {
 /// Checks a kernel's arguments and builds its job.
 pub type Prepare = fn(&Params<'_>, Vec<RawView>) -> Result<Box<dyn Job>, String>;
 
-/// Every kernel by name. Names starting with `__` are internal: they exist only in test builds
-/// (`cargo test`, or the `test-kernels` feature `npm test` builds with), never in a release
-/// binary, so no call can reach them in production.
-pub const REGISTRY: &[(&str, Prepare)] = &[
-    ("noop", noop::prepare),
-    ("spin", spin::prepare),
-    ("mandelbrot", mandelbrot::prepare),
-    ("matmul", matmul::prepare),
-    ("sha256", sha256::prepare),
-    ("blur", blur::prepare),
-    ("histogram", histogram::prepare),
-    ("sort", sort::prepare),
-    ("primes", primes::prepare),
+/// One kernel, described once.
+#[derive(Debug)]
+pub struct Kernel {
+    /// The name JavaScript runs it by (names starting with `__` are internal: tests only).
+    pub name: &'static str,
+    /// Checks the arguments and builds the job.
+    pub prepare: Prepare,
+    /// Indices of the views it writes (the ProcessPool requires them in SharedMemory).
+    pub outputs: &'static [usize],
+    /// The largest value of each numeric parameter, by the name JavaScript gives it; the
+    /// facade's checks read them from here (`lib/kernels/index.js`).
+    pub limits: &'static [(&'static str, f64)],
+}
+
+impl Kernel {
+    /// Checks the arguments and builds the job. More than [`MAX_PARAMS`] numbers or
+    /// [`MAX_VIEWS`] arrays are refused whatever the kernel (kernels that take none would
+    /// otherwise ignore them).
+    pub fn prepare(&self, params: &[f64], views: Vec<RawView>) -> Result<Box<dyn Job>, String> {
+        check_counts(self.name, params.len(), views.len())?;
+        (self.prepare)(&Params::new(self.name, params), views)
+    }
+}
+
+/// Declares the kernel modules and lists their descriptors in [`REGISTRY`], in this order
+/// (the index is the kernel id JavaScript submits).
+/// A kernel may carry attributes (`#[cfg(...)]`).
+macro_rules! registry {
+    ($($(#[$attr:meta])* $kernel:ident),* $(,)?) => {
+        $($(#[$attr])* pub mod $kernel;)*
+        /// Every kernel, in registry order.
+        pub static REGISTRY: &[&Kernel] = &[$($(#[$attr])* &$kernel::KERNEL),*];
+    };
+}
+
+// Names starting with `__` are internal: they exist only in test builds (`cargo test`, or the
+// `test-kernels` feature `npm test` builds with), never in a release binary, so no call can
+// reach them in production.
+registry!(
+    noop,
+    spin,
+    mandelbrot,
+    matmul,
+    sha256,
+    blur,
+    histogram,
+    sort,
+    primes,
     #[cfg(any(test, feature = "test-kernels"))]
-    ("__panic", testing::prepare_panic),
-];
+    testing,
+);
 
 /// Most numeric parameters a task may pass (no kernel takes more than 7).
 pub const MAX_PARAMS: usize = 12;
 /// Most typed arrays a task may pass (no kernel takes more than 3).
 pub const MAX_VIEWS: usize = 4;
 
-/// Looks a kernel up by its index in [`REGISTRY`] and prepares a job. More than
-/// [`MAX_PARAMS`] numbers or [`MAX_VIEWS`] arrays are refused whatever the kernel (kernels
-/// that take none would otherwise ignore them).
+/// Looks a kernel up by its index in [`REGISTRY`] and prepares a job.
 pub fn prepare(kernel: usize, params: &[f64], views: Vec<RawView>) -> Result<Box<dyn Job>, String> {
-    let (name, prepare) = REGISTRY
+    REGISTRY
         .get(kernel)
-        .ok_or_else(|| format!("unknown kernel #{kernel}"))?;
-    check_counts(name, params.len(), views.len())?;
-    prepare(
-        &Params {
-            kernel: name,
-            values: params,
-        },
-        views,
-    )
+        .ok_or_else(|| format!("unknown kernel #{kernel}"))?
+        .prepare(params, views)
 }
 
 /// Refuses more than [`MAX_PARAMS`] numbers or [`MAX_VIEWS`] arrays for any kernel.

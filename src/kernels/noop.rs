@@ -1,5 +1,6 @@
 //! `noop`: does nothing; measures dispatch cost.
 
+use super::Kernel;
 use super::{Cancelled, Ctx, Job, Params, RawView};
 
 struct Noop;
@@ -9,6 +10,14 @@ impl Job for Noop {
         Ok(0.0)
     }
 }
+
+/// `noop`: no parameters, no views.
+pub static KERNEL: Kernel = Kernel {
+    name: "noop",
+    prepare,
+    outputs: &[],
+    limits: &[],
+};
 
 pub(super) fn prepare(_params: &Params<'_>, _views: Vec<RawView>) -> Result<Box<dyn Job>, String> {
     Ok(Box::new(Noop))

@@ -8,10 +8,11 @@
 
 use rayon::prelude::*;
 
+use super::Kernel;
 use super::{take_views, Cancelled, Ctx, Job, Params, RawView};
 
 /// Largest accepted limit.
-const MAX_LIMIT: usize = 1 << 36;
+pub const MAX_LIMIT: usize = 1 << 36;
 /// Odd numbers (bytes) per segment: 128 KiB, sized for the L2 cache.
 const SEGMENT: usize = 128 << 10;
 /// Below this limit everything runs on the calling thread.
@@ -29,6 +30,14 @@ impl Job for Primes {
         Ok(count_primes(self.limit, ctx)? as f64)
     }
 }
+
+/// `primes`: `[limit]`, no views.
+pub static KERNEL: Kernel = Kernel {
+    name: "primes",
+    prepare,
+    outputs: &[],
+    limits: &[("limit", MAX_LIMIT as f64)],
+};
 
 pub(super) fn prepare(params: &Params<'_>, views: Vec<RawView>) -> Result<Box<dyn Job>, String> {
     let limit = params.usize(0, "limit", MAX_LIMIT)? as u64;

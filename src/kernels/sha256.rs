@@ -7,6 +7,7 @@
 use rayon::prelude::*;
 use sha2::{Digest, Sha256};
 
+use super::Kernel;
 use super::{
     ensure_disjoint, ensure_len, take_views, Cancelled, Ctx, Job, Params, RawView, SharedSlice,
 };
@@ -17,9 +18,9 @@ const DIGEST: usize = 32;
 const PIECE: usize = 256 << 10;
 /// Below this many bytes the chunks are hashed on the calling thread.
 const SERIAL_BYTES: usize = 64 << 10;
-/// Largest accepted chunk size: `Number.MAX_SAFE_INTEGER` (or `usize::MAX` if smaller).
+/// Largest accepted chunk size: 4 GiB (or `usize::MAX` if smaller).
 const MAX_CHUNK_SIZE: usize = if usize::BITS >= 64 {
-    ((1u64 << 53) - 1) as usize
+    (1u64 << 32) as usize
 } else {
     usize::MAX
 };
@@ -42,6 +43,14 @@ impl Job for Sha256Chunks {
         Ok(0.0)
     }
 }
+
+/// `sha256`: `[chunkSize]`, views `[data, out]`.
+pub static KERNEL: Kernel = Kernel {
+    name: "sha256",
+    prepare,
+    outputs: &[1],
+    limits: &[("chunkSize", MAX_CHUNK_SIZE as f64)],
+};
 
 pub(super) fn prepare(params: &Params<'_>, views: Vec<RawView>) -> Result<Box<dyn Job>, String> {
     let chunk_size = params.usize(0, "chunkSize", MAX_CHUNK_SIZE)?;

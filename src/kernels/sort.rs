@@ -15,6 +15,7 @@ use std::cmp::Ordering;
 
 use rayon::prelude::*;
 
+use super::Kernel;
 use super::{take_views, Cancelled, Ctx, Job, Params, RawView, SharedSlice};
 
 /// Elements per initially sorted block (sorting one takes roughly a millisecond).
@@ -35,6 +36,14 @@ impl Job for Sort {
         Ok(0.0)
     }
 }
+
+/// `sort`: no parameters, views `[data]` (sorted in place).
+pub static KERNEL: Kernel = Kernel {
+    name: "sort",
+    prepare,
+    outputs: &[0],
+    limits: &[],
+};
 
 pub(super) fn prepare(_params: &Params<'_>, views: Vec<RawView>) -> Result<Box<dyn Job>, String> {
     let [data] = take_views::<1>("sort", views)?;

@@ -2,6 +2,7 @@
 
 use std::time::{Duration, Instant};
 
+use super::Kernel;
 use super::{Cancelled, Ctx, Job, Params, RawView};
 
 /// Longest spin accepted: one hour.
@@ -27,6 +28,14 @@ fn spin(length: Duration, ctx: &Ctx<'_>) -> Result<(), Cancelled> {
     }
     Ok(())
 }
+
+/// `spin`: `[micros]`, no views.
+pub static KERNEL: Kernel = Kernel {
+    name: "spin",
+    prepare,
+    outputs: &[],
+    limits: &[("micros", MAX_MICROS as f64)],
+};
 
 pub(super) fn prepare(params: &Params<'_>, _views: Vec<RawView>) -> Result<Box<dyn Job>, String> {
     let micros = params.usize(0, "micros", MAX_MICROS)? as u64;

@@ -1,5 +1,6 @@
 //! Internal kernels used by the test suite only (their names start with `__`).
 
+use super::Kernel;
 use super::{Cancelled, Ctx, Job, Params, RawView};
 
 struct Panic;
@@ -10,7 +11,15 @@ impl Job for Panic {
     }
 }
 
-pub(super) fn prepare_panic(
+/// `__panic`: panics when it runs.
+pub static KERNEL: Kernel = Kernel {
+    name: "__panic",
+    prepare,
+    outputs: &[],
+    limits: &[],
+};
+
+pub(super) fn prepare(
     _params: &Params<'_>,
     _views: Vec<RawView>,
 ) -> Result<Box<dyn Job>, String> {

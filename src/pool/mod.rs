@@ -89,6 +89,16 @@ impl Shared {
     }
 }
 
+/// A kernel as JavaScript sees it: its name and the limits of its numeric parameters.
+#[napi(object)]
+#[derive(Debug)]
+pub struct KernelInfo {
+    /// The name `run` takes.
+    pub name: String,
+    /// The largest value of each numeric parameter, by name.
+    pub limits: HashMap<String, f64>,
+}
+
 /// The native half of `ThreadPool` (the JS facade in `lib/thread-pool.js` is the public API).
 #[napi]
 pub struct NativePool {
@@ -177,7 +187,26 @@ impl NativePool {
     #[napi]
     pub fn kernel_names(env: Env) -> napi::Result<Vec<&'static str>> {
         guard(&env, || {
-            Ok(kernels::REGISTRY.iter().map(|(name, _)| *name).collect())
+            Ok(kernels::REGISTRY.iter().map(|k| k.name).collect())
+        })
+    }
+
+    /// Every kernel in registry order, with the largest value of each numeric parameter (the
+    /// facade's argument checks read them from here).
+    #[napi]
+    pub fn kernels(env: Env) -> napi::Result<Vec<KernelInfo>> {
+        guard(&env, || {
+            Ok(kernels::REGISTRY
+                .iter()
+                .map(|k| KernelInfo {
+                    name: k.name.to_owned(),
+                    limits: k
+                        .limits
+                        .iter()
+                        .map(|(name, max)| ((*name).to_owned(), *max))
+                        .collect(),
+                })
+                .collect())
         })
     }
 

@@ -14,7 +14,7 @@ use crate::kernels::{Ctx, RawView};
 use crate::shm::segment::Mapped;
 
 use super::fork::Control;
-use super::kernels::{Fail, TABLE};
+use super::kernels::{self, Fail};
 use super::protocol::{Done, Loc, Msg, PartOutcome, PartSpec};
 use super::socket::{self, Received};
 
@@ -262,7 +262,7 @@ fn close_stray(fd: Option<RawFd>) {
 /// Runs one part with the serial kernel context and reports how it went.
 fn run_part(seq: u64, part: &PartSpec, cancel: &AtomicBool, maps: &[(u64, usize, usize)]) -> Done {
     CHILD_SEQ.store(seq, Ordering::Relaxed);
-    let Some(kernel) = TABLE.get(part.kernel as usize) else {
+    let Some(kernel) = kernels::kernel(part.kernel as usize) else {
         return Done::new(seq, PartOutcome::Invalid, 0.0, "unknown kernel");
     };
     let mut views = Vec::with_capacity(part.views().len());
@@ -296,7 +296,7 @@ fn run_part(seq: u64, part: &PartSpec, cancel: &AtomicBool, maps: &[(u64, usize,
         // the user's promise, and a snapshot has none.
         views.push(unsafe { RawView::from_raw(addr as *mut u8, v.len as usize, v.kind) });
     }
-    match (kernel.part)(part.params(), views, &Ctx::serial(cancel)) {
+    match kernel.part(part.params(), views, &Ctx::serial(cancel)) {
         Ok(reply) => Done::ok(seq, reply),
         Err(Fail::Cancelled) => Done::new(seq, PartOutcome::Cancelled, 0.0, ""),
         Err(Fail::Invalid(m)) => Done::new(seq, PartOutcome::Invalid, 0.0, &m),

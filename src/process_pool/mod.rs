@@ -41,7 +41,7 @@ use crate::kernels::RawView;
 use crate::napi_util::{guard, integer, throw, Arg, Callback, ErrorKind, MAX_SAFE_INTEGER};
 use crate::shm::Segment;
 use fork::Kind;
-use kernels::{PView, TABLE};
+use kernels::PView;
 use protocol::PartSpec;
 use state::{Slot, State, Task};
 
@@ -256,7 +256,7 @@ impl NativeProcessPool {
     /// for `submit`; names starting with `__` are internal).
     #[napi]
     pub fn kernel_names(env: Env) -> napi::Result<Vec<&'static str>> {
-        guard(&env, || Ok(TABLE.iter().map(|k| k.name).collect()))
+        guard(&env, || Ok(kernels::names()))
     }
 
     /// Pids of the persistent children.
@@ -289,7 +289,7 @@ impl NativeProcessPool {
     ) -> napi::Result<u32> {
         guard(&env, || {
             let (params, views, segments) = (params.0, views.0, segments.0);
-            let kernel = integer(&env, "kernel", kernel.0, 0, TABLE.len() as i64 - 1)? as u32;
+            let kernel = integer(&env, "kernel", kernel.0, 0, kernels::count() as i64 - 1)? as u32;
             if self.closed {
                 return Err(throw(
                     &env,
@@ -299,8 +299,7 @@ impl NativeProcessPool {
                 ));
             }
             let invalid = |m: &str| throw(&env, ErrorKind::Type, "ERR_INVALID_ARG_VALUE", m);
-            let k = TABLE
-                .get(kernel as usize)
+            let k = kernels::kernel(kernel as usize)
                 .ok_or_else(|| invalid(&format!("unknown kernel #{kernel}")))?;
             crate::kernels::check_counts(k.name, params.len(), views.len())
                 .map_err(|m| invalid(&m))?;
@@ -308,12 +307,8 @@ impl NativeProcessPool {
                 return Err(invalid("one segment id per view is required"));
             }
             let pviews = resolve_views(&env, &views, segments)?;
-            if let Some(name) = k.checked_as {
-                let index = crate::kernels::REGISTRY
-                    .iter()
-                    .position(|(n, _)| *n == name)
-                    .ok_or_else(|| invalid(&format!("no kernel named {name}")))?;
-                crate::kernels::prepare(index, params, views).map_err(|m| invalid(&m))?;
+            if let Some(checked) = k.kernel {
+                checked.prepare(params, views).map_err(|m| invalid(&m))?;
             }
             for &o in k.outputs {
                 if pviews.get(o).is_none_or(|v| v.segment.is_none()) {

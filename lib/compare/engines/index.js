@@ -5,7 +5,8 @@
  * exporting `{ name, kind, describe, available(), start({ workers }) }` and one line here;
  * `start` resolves with `{ workers, run(kernel, input), noop(), pids(), stop() }` once the
  * engine is ready (pools are started before timing), plus `kernels` (the compute workloads it
- * runs) when it does not run them all: the others are reported as skipped.
+ * runs) when it does not run them all: the others are reported as skipped. See
+ * `docs/adding-an-engine.md`.
  * @module native-parallel/lib/compare/engines
  */
 

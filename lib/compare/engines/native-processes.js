@@ -9,6 +9,7 @@
  * this size: see bench/process-pool.js.)
  */
 
+const { specs } = require('../../kernels');
 const { ProcessPool } = require('../../process-pool');
 const { SharedMemory } = require('../../shared-memory');
 
@@ -54,11 +55,12 @@ module.exports = {
       if (input === null || typeof input !== 'object') return pool.run(kernel, input);
       const staged = staging.stage(input);
       const result = await pool.run(kernel, staged);
-      // Outputs (and sort's in-place data) go back where the caller expects them.
-      for (const key of ['out', 'data']) {
-        if (ArrayBuffer.isView(input[key]) && (key === 'out' || kernel === 'sort')) input[key].set(staged[key]);
-      }
-      return kernel === 'primes' ? result : input[kernel === 'sort' ? 'data' : 'out'];
+      // What the kernel wrote (its views not marked 'in') goes back where the caller expects
+      // it, and a staged view returned as the result becomes the caller's own.
+      const { views } = specs[kernel].prepare(input);
+      for (const { name, mode } of views) if (mode !== 'in') input[name].set(staged[name]);
+      const returned = views.find(({ name }) => staged[name] === result);
+      return returned ? input[returned.name] : result;
     };
     return {
       workers,

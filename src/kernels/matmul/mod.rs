@@ -40,7 +40,7 @@ use super::{
 };
 
 /// Largest accepted `n`, `k` and `m`.
-const MAX_DIM: usize = 1 << 24;
+const MAX_DIM: usize = 1 << 20;
 /// Rows of `out` in the micro-kernel's register block.
 const MR: usize = 4;
 /// Columns of `out` in the micro-kernel's register block (two 4-lane vectors).
@@ -87,6 +87,18 @@ impl Job for Matmul {
         Ok(0.0)
     }
 }
+
+/// `matmul`: `[n, k, m]`, views `[a, b, out]`.
+pub static KERNEL: super::Kernel = super::Kernel {
+    name: "matmul",
+    prepare,
+    outputs: &[2],
+    limits: &[
+        ("n", MAX_DIM as f64),
+        ("k", MAX_DIM as f64),
+        ("m", MAX_DIM as f64),
+    ],
+};
 
 pub(super) fn prepare(params: &Params<'_>, views: Vec<RawView>) -> Result<Box<dyn Job>, String> {
     let n = params.usize(0, "n", MAX_DIM)?;

@@ -432,9 +432,11 @@ fn huge_dimensions_are_rejected() {
     let empty = || RawView::from_slice::<f64>(&mut []);
     let views = || vec![empty(), empty(), empty()];
     // Over the cap.
-    let p = Params::new("matmul", &[33_554_432.0, 0.0, 1.0]);
+    let over = [(MAX_DIM + 1) as f64, 0.0, 1.0];
+    let p = Params::new("matmul", &over);
     assert!(prepare(&p, views()).err().unwrap().contains("n must"));
     // At the cap: sizes fit in usize, but the views are far too short.
-    let p = Params::new("matmul", &[16_777_216.0, 16_777_216.0, 16_777_216.0]);
+    let at = [MAX_DIM as f64; 3];
+    let p = Params::new("matmul", &at);
     assert!(prepare(&p, views()).err().unwrap().contains("a must"));
 }

@@ -1,5 +1,6 @@
 //! Kernels split into ranges of a flat input (or of numbers, for `primes`).
 
+use crate::kernels::primes::MAX_LIMIT;
 use crate::kernels::{self, count_primes_between, Ctx, Params, RawView};
 
 use super::super::protocol::{Reply, COUNTS};
@@ -61,8 +62,8 @@ pub(super) fn plan_primes(p: &[f64], _views: &[PView], n: usize) -> Plan {
 
 pub(super) fn part_primes(p: &[f64], _views: Vec<RawView>, ctx: &Ctx<'_>) -> Result<Reply, Fail> {
     let params = Params::new("primes", p);
-    let lo = params.usize(0, "lo", 1 << 36)? as u64;
-    let hi = params.usize(1, "hi", 1 << 36)? as u64;
+    let lo = params.usize(0, "lo", MAX_LIMIT)? as u64;
+    let hi = params.usize(1, "hi", MAX_LIMIT)? as u64;
     Ok(Reply::Value(count_primes_between(lo, hi, ctx)? as f64))
 }
 

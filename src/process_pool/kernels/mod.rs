@@ -20,7 +20,7 @@ mod tests;
 
 use std::sync::Arc;
 
-use crate::kernels::{self, merge_sorted_runs, Cancelled, Ctx, ElemKind, RawView};
+use crate::kernels::{self, merge_sorted_runs, Cancelled, Ctx, ElemKind, Kernel, RawView};
 use crate::shm::Segment;
 
 use super::protocol::{Loc, Reply, ViewSpec, COUNTS};
@@ -190,129 +190,185 @@ impl From<String> for Fail {
 type PlanFn = fn(&[f64], &[PView], usize) -> Plan;
 type PartFn = fn(&[f64], Vec<RawView>, &Ctx<'_>) -> Result<Reply, Fail>;
 
-/// One kernel of the process pool.
-#[derive(Debug)]
+/// How a child computes a part.
+#[derive(Debug, Clone, Copy)]
+enum Part {
+    /// Runs the kernel's own job on the part's views, serially.
+    Job(&'static Kernel),
+    /// A part function of the split's own.
+    Custom(PartFn),
+}
+
+/// How the process pool runs one kernel. Every kernel of [`kernels::REGISTRY`] gets one (the
+/// same id as in the registry): as a single part running its own job, unless [`SPLITS`] cuts
+/// it into parts; the internal kernels of [`INTERNAL`] follow.
+#[derive(Debug, Clone, Copy)]
 pub(super) struct ProcKernel {
     pub(super) name: &'static str,
-    /// The ThreadPool kernel whose `prepare` checks the task's arguments (None: internal).
-    pub(super) checked_as: Option<&'static str>,
+    /// The kernel's descriptor, whose `prepare` checks a task's arguments in the parent
+    /// (None: an internal kernel that only ends its child).
+    pub(super) kernel: Option<&'static Kernel>,
     /// Indices of the views the kernel writes: they must be in SharedMemory.
     pub(super) outputs: &'static [usize],
     pub(super) plan: PlanFn,
-    pub(super) part: PartFn,
+    part: Part,
 }
 
-/// Every kernel by name; the index is the kernel id. Names starting with `__` are internal
-/// and exist in test builds only.
-pub(super) const TABLE: &[ProcKernel] = &[
-    ProcKernel {
-        name: "noop",
-        checked_as: Some("noop"),
-        outputs: &[],
-        plan: |_, _, _| single(vec![]),
-        part: |_, _, _| Ok(Reply::Value(0.0)),
-    },
-    ProcKernel {
-        name: "spin",
-        checked_as: Some("spin"),
-        outputs: &[],
-        plan: |p, _, _| single(p.to_vec()),
-        part: |p, v, ctx| run_job("spin", p, v, ctx),
-    },
-    ProcKernel {
-        name: "mandelbrot",
-        checked_as: Some("mandelbrot"),
-        outputs: &[0],
+impl ProcKernel {
+    /// How the process pool runs `kernel`: its entry in [`SPLITS`] if it has one (found by
+    /// the descriptor's address, never by name), else one part running its own job.
+    fn of(kernel: &'static Kernel) -> Self {
+        let split = SPLITS.iter().find(|s| std::ptr::eq(s.kernel, kernel));
+        Self {
+            name: kernel.name,
+            kernel: Some(kernel),
+            outputs: kernel.outputs,
+            plan: split.map_or(whole as PlanFn, |s| s.plan),
+            part: match split.and_then(|s| s.part) {
+                Some(part) => Part::Custom(part),
+                None => Part::Job(kernel),
+            },
+        }
+    }
+
+    /// Computes one part in a child.
+    pub(super) fn part(
+        &self,
+        params: &[f64],
+        views: Vec<RawView>,
+        ctx: &Ctx<'_>,
+    ) -> Result<Reply, Fail> {
+        match self.part {
+            Part::Custom(part) => part(params, views, ctx),
+            Part::Job(kernel) => {
+                let mut job = kernel.prepare(params, views)?;
+                Ok(Reply::Value(job.run(ctx)?))
+            }
+        }
+    }
+}
+
+/// The kernel with this id: the registry's kernels first, then [`INTERNAL`]. No allocation
+/// and no lock, so a child may call it.
+pub(super) fn kernel(id: usize) -> Option<ProcKernel> {
+    match kernels::REGISTRY.get(id) {
+        Some(k) => Some(ProcKernel::of(k)),
+        None => INTERNAL.get(id - kernels::REGISTRY.len()).copied(),
+    }
+}
+
+/// How many kernels there are (ids are `0..count()`).
+pub(super) fn count() -> usize {
+    kernels::REGISTRY.len() + INTERNAL.len()
+}
+
+/// Every kernel's name, by id.
+pub(super) fn names() -> Vec<&'static str> {
+    kernels::REGISTRY
+        .iter()
+        .map(|k| k.name)
+        .chain(INTERNAL.iter().map(|k| k.name))
+        .collect()
+}
+
+/// A kernel the process pool cuts into parts of its own: `plan` splits a task in the parent;
+/// `part` computes one part in a child (None: the kernel's own job on the part's views).
+#[derive(Debug)]
+struct Split {
+    kernel: &'static Kernel,
+    plan: PlanFn,
+    part: Option<PartFn>,
+}
+
+/// The kernels split over several children. A kernel missing here runs as one part.
+static SPLITS: &[Split] = &[
+    Split {
+        kernel: &kernels::mandelbrot::KERNEL,
         plan: plan_mandelbrot,
-        part: part_mandelbrot,
+        part: Some(part_mandelbrot),
     },
-    ProcKernel {
-        name: "matmul",
-        checked_as: Some("matmul"),
-        outputs: &[2],
+    Split {
+        kernel: &kernels::matmul::KERNEL,
         plan: plan_matmul,
-        part: |p, v, ctx| run_job("matmul", p, v, ctx),
+        part: None,
     },
-    ProcKernel {
-        name: "sha256",
-        checked_as: Some("sha256"),
-        outputs: &[1],
+    Split {
+        kernel: &kernels::sha256::KERNEL,
         plan: plan_sha256,
-        part: |p, v, ctx| run_job("sha256", p, v, ctx),
+        part: None,
     },
-    ProcKernel {
-        name: "blur",
-        checked_as: Some("blur"),
-        outputs: &[1],
+    Split {
+        kernel: &kernels::blur::KERNEL,
         plan: plan_blur,
-        part: part_blur,
+        part: Some(part_blur),
     },
-    ProcKernel {
-        name: "histogram",
-        checked_as: Some("histogram"),
-        outputs: &[1],
+    Split {
+        kernel: &kernels::histogram::KERNEL,
         plan: plan_histogram,
-        part: part_histogram,
+        part: Some(part_histogram),
     },
-    ProcKernel {
-        name: "sort",
-        checked_as: Some("sort"),
-        outputs: &[0],
+    Split {
+        kernel: &kernels::sort::KERNEL,
         plan: plan_sort,
-        part: |p, v, ctx| run_job("sort", p, v, ctx),
+        part: None,
     },
-    ProcKernel {
-        name: "primes",
-        checked_as: Some("primes"),
-        outputs: &[],
+    Split {
+        kernel: &kernels::primes::KERNEL,
         plan: plan_primes,
-        part: part_primes,
+        part: Some(part_primes),
     },
-    // Internal kernels for the tests: ways for a child to die. Test builds only (see
-    // `crate::kernels::REGISTRY`).
+    // The test kernel says where it panicked.
     #[cfg(any(test, feature = "test-kernels"))]
-    ProcKernel {
-        name: "__panic",
-        checked_as: None,
-        outputs: &[],
-        plan: |_, _, _| single(vec![]),
-        part: |_, _, _| panic!("__panic kernel: deliberate panic in a child process"),
+    Split {
+        kernel: &kernels::testing::KERNEL,
+        plan: whole,
+        part: Some(|_, _, _| panic!("__panic kernel: deliberate panic in a child process")),
     },
+];
+
+/// Internal kernels for the tests: ways for a child to die. Test builds only (see
+/// `crate::kernels::REGISTRY`).
+static INTERNAL: &[ProcKernel] = &[
     #[cfg(any(test, feature = "test-kernels"))]
     ProcKernel {
         name: "__abort",
-        checked_as: None,
+        kernel: None,
         outputs: &[],
-        plan: |_, _, _| single(vec![]),
-        part: |_, _, _| std::process::abort(),
+        plan: whole,
+        part: Part::Custom(|_, _, _| std::process::abort()),
     },
+    #[cfg(any(test, feature = "test-kernels"))]
     #[cfg(any(test, feature = "test-kernels"))]
     ProcKernel {
         name: "__segfault",
-        checked_as: None,
+        kernel: None,
         outputs: &[],
-        plan: |_, _, _| single(vec![]),
-        part: |_, _, _| super::child::segfault(),
+        plan: whole,
+        part: Part::Custom(|_, _, _| super::child::segfault()),
     },
+    #[cfg(any(test, feature = "test-kernels"))]
     #[cfg(any(test, feature = "test-kernels"))]
     ProcKernel {
         name: "__exit",
-        checked_as: None,
+        kernel: None,
         outputs: &[],
-        plan: |p, _, _| single(p.to_vec()),
-        part: |p, _, _| super::child::exit_now(p.first().copied().unwrap_or(0.0) as i32),
+        plan: whole,
+        part: Part::Custom(|p, _, _| {
+            super::child::exit_now(p.first().copied().unwrap_or(0.0) as i32)
+        }),
     },
 ];
 
 /// The kernel with this name.
 #[cfg(test)]
-pub(super) fn find(name: &str) -> Option<usize> {
-    TABLE.iter().position(|k| k.name == name)
+pub(super) fn find(name: &str) -> Option<ProcKernel> {
+    (0..).map_while(kernel).find(|k| k.name == name)
 }
 
-fn single(params: Vec<f64>) -> Plan {
+/// The whole task as one part: every parameter and every view.
+fn whole(params: &[f64], views: &[PView], _processes: usize) -> Plan {
     Plan {
-        parts: vec![(params, vec![])],
+        parts: vec![(params.to_vec(), views.to_vec())],
         finish: Finish::Nothing,
     }
 }
@@ -324,14 +380,4 @@ fn ranges(total: usize, n: usize) -> Vec<(usize, usize)> {
         .map(|i| (total * i / n, total * (i + 1) / n))
         .filter(|(a, b)| b > a)
         .collect()
-}
-
-/// Runs a ThreadPool kernel on the part's own (smaller) views, serially.
-fn run_job(name: &str, params: &[f64], views: Vec<RawView>, ctx: &Ctx<'_>) -> Result<Reply, Fail> {
-    let index = kernels::REGISTRY
-        .iter()
-        .position(|(n, _)| *n == name)
-        .ok_or_else(|| format!("no kernel {name}"))?;
-    let mut job = kernels::prepare(index, params, views)?;
-    Ok(Reply::Value(job.run(ctx)?))
 }

@@ -24,14 +24,14 @@ fn raw(v: &PView) -> RawView {
 }
 
 fn run_plan(kernel: &str, params: &[f64], views: &[PView], n: usize) -> f64 {
-    let k = &TABLE[find(kernel).unwrap()];
+    let k = find(kernel).unwrap();
     let mut plan = (k.plan)(params, views, n);
     assert!(plan.parts.len() <= n.max(1));
     let flag = AtomicBool::new(false);
     let ctx = Ctx::serial(&flag);
     let mut sum = 0.0;
     for (p, v) in &plan.parts {
-        let reply = (k.part)(p, v.iter().map(raw).collect(), &ctx).unwrap();
+        let reply = k.part(p, v.iter().map(raw).collect(), &ctx).unwrap();
         plan.finish.add(&reply, &mut sum).unwrap();
     }
     plan.finish.run();
@@ -151,14 +151,14 @@ fn bad_parts_are_refused_not_run() {
     let flag = AtomicBool::new(false);
     let ctx = Ctx::serial(&flag);
     let mut short = vec![0u32; 10];
-    let k = &TABLE[find("mandelbrot").unwrap()];
+    let k = find("mandelbrot").unwrap();
     let p = [4.0, 4.0, 10.0, -2.0, 0.5, -1.25, 1.25, 3.0];
-    let err = (k.part)(&p, vec![RawView::from_slice(&mut short)], &ctx);
+    let err = k.part(&p, vec![RawView::from_slice(&mut short)], &ctx);
     assert!(matches!(err, Err(Fail::Invalid(_))));
-    let k = &TABLE[find("blur").unwrap()];
+    let k = find("blur").unwrap();
     let mut px = vec![0u8; 16];
     let mut out = vec![0u8; 32];
-    let err = (k.part)(
+    let err = k.part(
         &[1.0, 1.0, 0.0],
         vec![RawView::from_slice(&mut px), RawView::from_slice(&mut out)],
         &ctx,
@@ -171,7 +171,7 @@ fn small_products_and_little_data_are_one_part() {
     let mut a = vec![1.0; 64 * 64];
     let mut b = vec![1.0; 64 * 64];
     let mut out = vec![0.0; 64 * 64];
-    let k = &TABLE[find("matmul").unwrap()];
+    let k = find("matmul").unwrap();
     let views = [view_of(&mut a), view_of(&mut b), view_of(&mut out)];
     assert_eq!((k.plan)(&[63.0, 64.0, 64.0], &views, 4).parts.len(), 1);
     // More processes than rows: one band per row.
@@ -181,7 +181,7 @@ fn small_products_and_little_data_are_one_part() {
     assert!((k.plan)(&[0.0, 5.0, 5.0], &views, 2).parts.is_empty());
     assert!((k.plan)(&[5.0, 5.0, 0.0], &views, 2).parts.is_empty());
 
-    let k = &TABLE[find("histogram").unwrap()];
+    let k = find("histogram").unwrap();
     let mut data = vec![0u8; (256 << 10) + 1];
     let mut out = vec![0u32; 256];
     let views = [view_of(&mut data), view_of(&mut out)];
