@@ -25,6 +25,7 @@ use nix::fcntl::OFlag;
 use crate::core::completion::{self, Batch, Channel, Source};
 use crate::napi_util::{guard, integer, throw, Arg, Callback, ErrorKind};
 use crate::shm::segment;
+use crate::sys::SysError;
 use reap::{ExitEvent, Spawner};
 use spawn::{FdMove, Prepared, SpawnSpec, CONTROL_FD, INHERIT_FD_BASE, IPC_FD, MAX_INHERIT};
 
@@ -170,7 +171,7 @@ impl NativeCluster {
             let fail = |e: &dyn std::fmt::Display, code: &str| {
                 throw(&env, ErrorKind::Error, code, &format!("spawn failed: {e}"))
             };
-            let sock = |e: sockets::SockError| fail(&e.message(""), &e.code());
+            let sock = |e: SysError| e.throw(&env, "spawn failed: ", "");
             if self.cleanup.is_none() {
                 return Err(throw(
                     &env,
@@ -206,10 +207,7 @@ impl NativeCluster {
                 // Our own close-on-exec copy: the fd stays valid until the child has it, and a bad
                 // fd fails here (EBADF) rather than in the child.
                 let copy = segment::dup_cloexec(fd).map_err(|e| {
-                    fail(
-                        &format!("fcntl {e:?}: {} (fd {fd})", e.desc()),
-                        &format!("{e:?}"),
-                    )
+                    SysError::new("fcntl", e).throw(&env, "spawn failed: ", &format!(" (fd {fd})"))
                 })?;
                 moves.push(FdMove {
                     from: copy.as_raw_fd(),
@@ -220,9 +218,8 @@ impl NativeCluster {
             let mut outputs: Vec<OwnedFd> = Vec::new();
             if options.silent {
                 for to in [1, 2] {
-                    let (r, w) = nix::unistd::pipe2(OFlag::O_CLOEXEC).map_err(|e| {
-                        fail(&format!("pipe2 {e:?}: {}", e.desc()), &format!("{e:?}"))
-                    })?;
+                    let (r, w) = nix::unistd::pipe2(OFlag::O_CLOEXEC)
+                        .map_err(|e| SysError::new("pipe2", e).throw(&env, "spawn failed: ", ""))?;
                     moves.push(FdMove {
                         from: w.as_raw_fd(),
                         to,
@@ -264,14 +261,9 @@ impl NativeCluster {
         guard(&env, || {
             let pid = integer(&env, "pid", pid.0, 1, i32::MAX.into())? as i32;
             let signal = integer(&env, "signal", signal.0, 0, MAX_SIGNAL)? as i32;
-            self.spawner.kill(pid, signal).map_err(|e| {
-                throw(
-                    &env,
-                    ErrorKind::Error,
-                    &format!("{e:?}"),
-                    &format!("kill {e:?}: {}", e.desc()),
-                )
-            })
+            self.spawner
+                .kill(pid, signal)
+                .map_err(|e| SysError::new("kill", e.errno).throw(&env, "", ""))
         })
     }
 
@@ -307,15 +299,8 @@ impl NativeCluster {
                 }
             };
             let ipv6_only = ipv6_only.0.unwrap_or(false);
-            let bound =
-                sockets::bind(ip, port, (backlog as i32).max(1), kind, ipv6_only).map_err(|e| {
-                    throw(
-                        &env,
-                        ErrorKind::Error,
-                        &e.code(),
-                        &e.message(&format!(" {host}:{port}")),
-                    )
-                })?;
+            let bound = sockets::bind(ip, port, (backlog as i32).max(1), kind, ipv6_only)
+                .map_err(|e| e.throw(&env, "", &format!(" {host}:{port}")))?;
             fds::record(bound.fd);
             Ok(vec![bound.fd, i32::from(bound.port)])
         })
@@ -328,8 +313,7 @@ impl NativeCluster {
             let control = integer(&env, "control", control.0, 0, i32::MAX.into())? as i32;
             let fd = integer(&env, "fd", fd.0, 0, i32::MAX.into())? as i32;
             let token = integer(&env, "token", token.0, 0, u32::MAX.into())? as u32;
-            sockets::send_fd(control, fd, token)
-                .map_err(|e| throw(&env, ErrorKind::Error, &e.code(), &e.message("")))
+            sockets::send_fd(control, fd, token).map_err(|e| e.throw(&env, "", ""))
         })
     }
 
@@ -339,8 +323,7 @@ impl NativeCluster {
     pub fn recv_fd(env: Env, control: Arg<f64>) -> napi::Result<Vec<i64>> {
         guard(&env, || {
             let control = integer(&env, "control", control.0, 0, i32::MAX.into())? as i32;
-            let (fd, token) = sockets::recv_fd(control)
-                .map_err(|e| throw(&env, ErrorKind::Error, &e.code(), &e.message("")))?;
+            let (fd, token) = sockets::recv_fd(control).map_err(|e| e.throw(&env, "", ""))?;
             fds::record(fd);
             Ok(vec![i64::from(fd), i64::from(token)])
         })
@@ -369,8 +352,7 @@ impl NativeCluster {
     pub fn set_cloexec(env: Env, fd: Arg<f64>) -> napi::Result<()> {
         guard(&env, || {
             let fd = integer(&env, "fd", fd.0, 0, i32::MAX.into())? as i32;
-            sockets::set_cloexec(fd)
-                .map_err(|e| throw(&env, ErrorKind::Error, &e.code(), &e.message("")))
+            sockets::set_cloexec(fd).map_err(|e| e.throw(&env, "", ""))
         })
     }
 

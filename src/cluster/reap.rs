@@ -11,7 +11,7 @@
 //! has been reaped (and could be reused) is never signalled.
 
 use std::collections::HashMap;
-use std::os::fd::{AsFd, AsRawFd, FromRawFd, OwnedFd};
+use std::os::fd::{AsFd, AsRawFd, OwnedFd};
 use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
 
 use crossbeam::channel::{self, Sender};
@@ -24,6 +24,7 @@ use crate::sys::poll::{pollfd, Poller};
 
 use super::spawn::{self, Prepared, SpawnError};
 use super::Sink;
+use crate::sys::{pidfd, SysError};
 
 /// How a worker ended, as reported to JavaScript.
 #[derive(Debug, Clone, Copy)]
@@ -113,37 +114,23 @@ impl Spawner {
             });
         self.wake
             .write(1)
-            .map_err(|e| SpawnError::Parent("eventfd", e))?;
+            .map_err(|e| SpawnError::Parent(SysError::new("eventfd", e)))?;
         answer
             .recv()
-            .unwrap_or(Err(SpawnError::Parent("spawner", Errno::EPIPE)))
+            .unwrap_or(Err(SpawnError::Parent(SysError::new(
+                "spawner",
+                Errno::EPIPE,
+            ))))
     }
 
     /// Sends `signal` to a child that has not been reaped yet. Returns false when it is gone.
-    pub(crate) fn kill(&self, pid: i32, signal: i32) -> Result<bool, Errno> {
+    pub(crate) fn kill(&self, pid: i32, signal: i32) -> Result<bool, SysError> {
         let children = self.children();
         let Some(child) = children.get(&pid) else {
             return Ok(false);
         };
-        // SAFETY: the pidfd is open (we hold the lock that reaping takes before closing it);
-        // a null siginfo is allowed.
-        let rc = unsafe {
-            libc::syscall(
-                libc::SYS_pidfd_send_signal,
-                child.pidfd.as_raw_fd(),
-                signal,
-                std::ptr::null::<libc::siginfo_t>(),
-                0,
-            )
-        };
-        if rc == 0 {
-            Ok(true)
-        } else {
-            match Errno::last() {
-                Errno::ESRCH => Ok(false),
-                e => Err(e),
-            }
-        }
+        // The pidfd is open: we hold the lock that reaping takes before closing it.
+        pidfd::send_signal(child.pidfd.as_fd(), signal)
     }
 
     /// Sends SIGKILL to every child of `sink` (its JavaScript environment is going away).
@@ -206,7 +193,7 @@ impl Spawner {
             drop(request.keep_alive);
             let result = result.and_then(|pid| {
                 let raw = pid.as_raw();
-                match pidfd_open(raw) {
+                match pidfd::open(raw) {
                     Ok(pidfd) => {
                         self.children().insert(
                             raw,
@@ -221,7 +208,7 @@ impl Spawner {
                         // Without a pidfd we could not reap it safely: end it now.
                         let _ = nix::sys::signal::kill(pid, nix::sys::signal::Signal::SIGKILL);
                         let _ = nix::sys::wait::waitpid(pid, None);
-                        Err(SpawnError::Parent("pidfd_open", e))
+                        Err(SpawnError::Parent(e))
                     }
                 }
             });
@@ -261,14 +248,4 @@ impl Spawner {
         child.sink.push_exit(event);
         drop(child.pidfd);
     }
-}
-
-fn pidfd_open(pid: i32) -> Result<OwnedFd, Errno> {
-    // SAFETY: pidfd_open takes a pid and flags and returns a new fd or -1.
-    let fd = unsafe { libc::syscall(libc::SYS_pidfd_open, pid, 0) };
-    if fd < 0 {
-        return Err(Errno::last());
-    }
-    // SAFETY: the kernel just gave us this fd (close-on-exec by default); we own it.
-    Ok(unsafe { OwnedFd::from_raw_fd(fd as i32) })
 }

@@ -5,51 +5,14 @@
 //! per-worker control socketpair (`SOCK_SEQPACKET`) as `SCM_RIGHTS`, each with a 4-byte token
 //! so the receiver can check it got the fd it was told about over IPC.
 
-use std::io::{IoSlice, IoSliceMut};
 use std::net::{IpAddr, SocketAddr};
 use std::os::fd::{FromRawFd, IntoRawFd, OwnedFd, RawFd};
 
 use nix::errno::Errno;
-use nix::sys::socket::{
-    recvmsg, sendmsg, socketpair, AddressFamily, ControlMessage, ControlMessageOwned, MsgFlags,
-    SockFlag, SockType,
-};
+use nix::sys::socket::{socketpair, AddressFamily, SockFlag, SockType};
 use socket2::{Domain, Protocol, Socket, Type};
 
-/// A failed socket operation: the syscall and the OS error.
-#[derive(Debug)]
-pub(crate) struct SockError {
-    pub(crate) syscall: &'static str,
-    pub(crate) errno: Errno,
-}
-
-impl SockError {
-    fn new(syscall: &'static str, err: std::io::Error) -> Self {
-        Self {
-            syscall,
-            errno: Errno::from_raw(err.raw_os_error().unwrap_or(libc::EIO)),
-        }
-    }
-
-    fn nix(syscall: &'static str, errno: Errno) -> Self {
-        Self { syscall, errno }
-    }
-
-    /// Node-style code: the errno name.
-    pub(crate) fn code(&self) -> String {
-        format!("{:?}", self.errno)
-    }
-
-    /// Node-style message: `bind EADDRINUSE: Address in use`.
-    pub(crate) fn message(&self, context: &str) -> String {
-        format!(
-            "{} {:?}: {}{context}",
-            self.syscall,
-            self.errno,
-            self.errno.desc()
-        )
-    }
-}
+use crate::sys::{fd_passing, SysError};
 
 /// How a listening socket is made.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -77,41 +40,41 @@ pub(crate) fn bind(
     backlog: i32,
     kind: Kind,
     v6_only: bool,
-) -> Result<Bound, SockError> {
+) -> Result<Bound, SysError> {
     let domain = if ip.is_ipv4() {
         Domain::IPV4
     } else {
         Domain::IPV6
     };
     let socket = Socket::new(domain, Type::STREAM, Some(Protocol::TCP))
-        .map_err(|e| SockError::new("socket", e))?;
+        .map_err(|e| SysError::from_io("socket", &e))?;
     socket
         .set_reuse_address(true)
-        .map_err(|e| SockError::new("setsockopt", e))?;
+        .map_err(|e| SysError::from_io("setsockopt", &e))?;
     if kind != Kind::Shared {
         socket
             .set_reuse_port(true)
-            .map_err(|e| SockError::new("setsockopt", e))?;
+            .map_err(|e| SysError::from_io("setsockopt", &e))?;
     }
     if ip.is_ipv6() {
         socket
             .set_only_v6(v6_only)
-            .map_err(|e| SockError::new("setsockopt", e))?;
+            .map_err(|e| SysError::from_io("setsockopt", &e))?;
     }
     socket
         .bind(&SocketAddr::new(ip, port).into())
-        .map_err(|e| SockError::new("bind", e))?;
+        .map_err(|e| SysError::from_io("bind", &e))?;
     if kind != Kind::Reservation {
         socket
             .listen(backlog)
-            .map_err(|e| SockError::new("listen", e))?;
+            .map_err(|e| SysError::from_io("listen", &e))?;
     }
     socket
         .set_nonblocking(true)
-        .map_err(|e| SockError::new("fcntl", e))?;
+        .map_err(|e| SysError::from_io("fcntl", &e))?;
     let port = socket
         .local_addr()
-        .map_err(|e| SockError::new("getsockname", e))?
+        .map_err(|e| SysError::from_io("getsockname", &e))?
         .as_socket()
         .map(|a| a.port())
         .unwrap_or(port);
@@ -122,80 +85,41 @@ pub(crate) fn bind(
 }
 
 /// A close-on-exec `SOCK_SEQPACKET` socketpair for fd passing.
-pub(crate) fn control_pair() -> Result<(OwnedFd, OwnedFd), SockError> {
+pub(crate) fn control_pair() -> Result<(OwnedFd, OwnedFd), SysError> {
     socketpair(
         AddressFamily::Unix,
         SockType::SeqPacket,
         None,
         SockFlag::SOCK_CLOEXEC,
     )
-    .map_err(|e| SockError::nix("socketpair", e))
+    .map_err(|e| SysError::new("socketpair", e))
 }
 
 /// A close-on-exec `SOCK_STREAM` socketpair for IPC frames.
-pub(crate) fn ipc_pair() -> Result<(OwnedFd, OwnedFd), SockError> {
+pub(crate) fn ipc_pair() -> Result<(OwnedFd, OwnedFd), SysError> {
     socketpair(
         AddressFamily::Unix,
         SockType::Stream,
         None,
         SockFlag::SOCK_CLOEXEC,
     )
-    .map_err(|e| SockError::nix("socketpair", e))
+    .map_err(|e| SysError::new("socketpair", e))
 }
 
 /// Sends a duplicate of `fd` over the control socket, tagged with `token`. Never blocks.
-pub(crate) fn send_fd(control: RawFd, fd: RawFd, token: u32) -> Result<(), SockError> {
-    let payload = token.to_ne_bytes();
-    let iov = [IoSlice::new(&payload)];
-    let fds = [fd];
-    let cmsg = [ControlMessage::ScmRights(&fds)];
-    loop {
-        match sendmsg::<()>(control, &iov, &cmsg, MsgFlags::MSG_DONTWAIT, None) {
-            Ok(_) => return Ok(()),
-            Err(Errno::EINTR) => continue,
-            Err(e) => return Err(SockError::nix("sendmsg", e)),
-        }
-    }
+pub(crate) fn send_fd(control: RawFd, fd: RawFd, token: u32) -> Result<(), SysError> {
+    fd_passing::send(control, &token.to_ne_bytes(), Some(fd), true)
 }
 
 /// Receives one fd from the control socket (close-on-exec). Never blocks: the sender always
 /// sends the fd before the IPC frame that announces it. Returns the fd and its token.
-pub(crate) fn recv_fd(control: RawFd) -> Result<(RawFd, u32), SockError> {
+pub(crate) fn recv_fd(control: RawFd) -> Result<(RawFd, u32), SysError> {
     let mut payload = [0u8; 4];
-    let mut space = nix::cmsg_space!([RawFd; 1]);
-    let (received, token) = loop {
-        let mut iov = [IoSliceMut::new(&mut payload)];
-        match recvmsg::<()>(
-            control,
-            &mut iov,
-            Some(&mut space),
-            MsgFlags::MSG_DONTWAIT | MsgFlags::MSG_CMSG_CLOEXEC,
-        ) {
-            Ok(msg) => {
-                let mut got = Vec::new();
-                for cmsg in msg.cmsgs().map_err(|e| SockError::nix("recvmsg", e))? {
-                    if let ControlMessageOwned::ScmRights(fds) = cmsg {
-                        got.extend(fds);
-                    }
-                }
-                break (got, msg.bytes);
-            }
-            Err(Errno::EINTR) => continue,
-            Err(e) => return Err(SockError::nix("recvmsg", e)),
-        }
-    };
-    let mut fds = received.into_iter();
-    let Some(fd) = fds.next() else {
-        return Err(SockError::nix("recvmsg", Errno::EBADMSG));
-    };
-    for extra in fds {
-        close(extra);
+    let (len, fd) = fd_passing::recv(control, &mut payload, true)?;
+    match fd {
+        Some(fd) if len == payload.len() => Ok((fd.into_raw_fd(), u32::from_ne_bytes(payload))),
+        _ => Err(SysError::new("recvmsg", Errno::EBADMSG)),
     }
-    if token != payload.len() {
-        close(fd);
-        return Err(SockError::nix("recvmsg", Errno::EBADMSG));
-    }
-    Ok((fd, u32::from_ne_bytes(payload)))
 }
 
 /// Closes an fd the caller owns.
@@ -208,15 +132,15 @@ pub(crate) fn close(fd: RawFd) {
 
 /// Sets close-on-exec on an fd (a worker's inherited IPC fds, so its own children do not
 /// keep the channel open).
-pub(crate) fn set_cloexec(fd: RawFd) -> Result<(), SockError> {
+pub(crate) fn set_cloexec(fd: RawFd) -> Result<(), SysError> {
     // SAFETY: F_GETFD/F_SETFD on any fd number is harmless; errors are reported.
     let flags = unsafe { libc::fcntl(fd, libc::F_GETFD) };
     if flags < 0 {
-        return Err(SockError::nix("fcntl", Errno::last()));
+        return Err(SysError::new("fcntl", Errno::last()));
     }
     // SAFETY: as above.
     if unsafe { libc::fcntl(fd, libc::F_SETFD, flags | libc::FD_CLOEXEC) } < 0 {
-        return Err(SockError::nix("fcntl", Errno::last()));
+        return Err(SysError::new("fcntl", Errno::last()));
     }
     Ok(())
 }
@@ -247,7 +171,7 @@ mod tests {
         let a = bind(LOCAL, 0, 16, Kind::Shared, false).unwrap();
         let err = bind(LOCAL, a.port, 16, Kind::Shared, false).unwrap_err();
         assert_eq!(err.code(), "EADDRINUSE");
-        assert!(err.message("").starts_with("bind EADDRINUSE"));
+        assert!(err.to_string().starts_with("bind EADDRINUSE"));
         close(a.fd);
     }
 

@@ -1,6 +1,6 @@
 //! fork + exec of one worker process.
 //!
-//! Everything the child needs (argv, envp, cwd, the fd plan, a zeroed `sigaction`) is built
+//! Everything the child needs (argv, envp, cwd, the fd plan) is built
 //! in [`Prepared::new`] before `fork`. Between `fork` and `execve` the child calls only
 //! async-signal-safe functions (`sigaction`, `sigprocmask`, `prctl`, `getppid`, `fcntl`,
 //! `dup2`, `close_range`, `open`, `chdir`, `execve`, `write`, `_exit`): the parent is
@@ -17,6 +17,8 @@ use std::ptr;
 use nix::errno::Errno;
 use nix::fcntl::OFlag;
 use nix::unistd::{ForkResult, Pid};
+
+use crate::sys::{after_fork, SysError};
 
 /// The fd the IPC socketpair end gets in the child.
 pub(crate) const IPC_FD: RawFd = 3;
@@ -66,8 +68,8 @@ impl Stage {
 /// Why a spawn failed.
 #[derive(Debug)]
 pub(crate) enum SpawnError {
-    /// A system call failed in the parent (`syscall`, errno).
-    Parent(&'static str, Errno),
+    /// A system call failed in the parent.
+    Parent(SysError),
     /// The child failed before exec.
     Child(Stage, Errno),
     /// An argument contained a NUL byte.
@@ -77,8 +79,8 @@ pub(crate) enum SpawnError {
 impl std::fmt::Display for SpawnError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
-            Self::Parent(call, e) => write!(f, "{call} {e:?}: {}", e.desc()),
-            Self::Child(stage, e) => write!(f, "{} {e:?}: {}", stage.syscall(), e.desc()),
+            Self::Parent(e) => e.fmt(f),
+            Self::Child(stage, e) => SysError::new(stage.syscall(), *e).fmt(f),
             Self::Nul(e) => write!(f, "an argument contains a NUL byte: {e}"),
         }
     }
@@ -88,7 +90,7 @@ impl SpawnError {
     /// Node-style code: the errno name (`ENOENT`), or ERR_INVALID_ARG_VALUE for NUL bytes.
     pub(crate) fn code(&self) -> String {
         match self {
-            Self::Parent(_, e) | Self::Child(_, e) => format!("{e:?}"),
+            Self::Parent(SysError { errno: e, .. }) | Self::Child(_, e) => format!("{e:?}"),
             Self::Nul(_) => "ERR_INVALID_ARG_VALUE".to_owned(),
         }
     }
@@ -133,7 +135,6 @@ pub(crate) struct Prepared {
     dev_null: CString,
     stdin_null: bool,
     moves: Vec<FdMove>,
-    default_action: libc::sigaction,
     parent_pid: libc::pid_t,
 }
 
@@ -146,7 +147,7 @@ impl Prepared {
     /// Builds argv/envp as C arrays. `moves` lists the fds the child must receive.
     pub(crate) fn new(spec: &SpawnSpec, moves: Vec<FdMove>) -> Result<Self, SpawnError> {
         if moves.len() > MAX_MOVES {
-            return Err(SpawnError::Parent("dup2", Errno::EMFILE));
+            return Err(SpawnError::Parent(SysError::new("dup2", Errno::EMFILE)));
         }
         let file = CString::new(spec.file.as_bytes())?;
         let args = std::iter::once(Ok(file.clone()))
@@ -172,9 +173,6 @@ impl Prepared {
             .as_ref()
             .map(|c| CString::new(c.as_bytes()))
             .transpose()?;
-        // SAFETY: an all-zero sigaction is a valid value (handler SIG_DFL = 0, empty mask,
-        // no flags).
-        let default_action: libc::sigaction = unsafe { std::mem::zeroed() };
         Ok(Self {
             file,
             _args: args,
@@ -185,7 +183,6 @@ impl Prepared {
             dev_null: CString::from(c"/dev/null"),
             stdin_null: spec.silent,
             moves,
-            default_action,
             parent_pid: std::process::id() as libc::pid_t,
         })
     }
@@ -195,12 +192,12 @@ impl Prepared {
 /// the *thread* that forked exits. Returns the child's pid once exec succeeded; a child that
 /// failed before exec has been reaped already.
 pub(crate) fn fork_exec(prepared: &Prepared) -> Result<Pid, SpawnError> {
-    let (report_r, report_w) =
-        nix::unistd::pipe2(OFlag::O_CLOEXEC).map_err(|e| SpawnError::Parent("pipe2", e))?;
+    let (report_r, report_w) = nix::unistd::pipe2(OFlag::O_CLOEXEC)
+        .map_err(|e| SpawnError::Parent(SysError::new("pipe2", e)))?;
     // SAFETY: the child runs only `child_main`, which makes async-signal-safe calls and ends
     // in execve or _exit; all memory it reads was prepared before the fork.
     match unsafe { nix::unistd::fork() } {
-        Err(e) => Err(SpawnError::Parent("fork", e)),
+        Err(e) => Err(SpawnError::Parent(SysError::new("fork", e))),
         Ok(ForkResult::Child) => {
             // SAFETY: we are the freshly forked child; see `child_main`.
             unsafe { child_main(prepared, report_w.as_raw_fd()) }
@@ -252,26 +249,11 @@ unsafe fn child_main(prepared: &Prepared, report: RawFd) -> ! {
     // fork; every pointer passed is valid for the duration of the call.
     unsafe {
         // Signal handlers do not survive exec but ignored signals and the mask do: start the
-        // child with defaults, as libuv's uv_spawn does.
-        for sig in 1..32 {
-            if sig != libc::SIGKILL && sig != libc::SIGSTOP {
-                libc::sigaction(sig, &prepared.default_action, ptr::null_mut());
-            }
-        }
-        let mut empty: libc::sigset_t = std::mem::zeroed();
-        libc::sigemptyset(&mut empty);
-        libc::sigprocmask(libc::SIG_SETMASK, &empty, ptr::null_mut());
-
+        // child with defaults (every signal, real-time ones too: see `after_fork`).
+        after_fork::reset_signals();
         // Die with the spawner thread (that is, with the primary process). The parent may
         // have died between fork and prctl: then we are already orphaned and must go.
-        libc::prctl(
-            libc::PR_SET_PDEATHSIG,
-            libc::SIGKILL as libc::c_ulong,
-            0,
-            0,
-            0,
-        );
-        if libc::getppid() != prepared.parent_pid {
+        if !after_fork::die_with_parent(prepared.parent_pid) {
             fail(report, Stage::Parent, libc::ESRCH);
         }
 

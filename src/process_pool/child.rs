@@ -7,11 +7,12 @@
 //! whose own fork handlers take every arena lock before the fork and reset them in the child,
 //! and it ends with `_exit`, never running destructors or atexit handlers of the parent's state.
 
-use std::os::fd::RawFd;
+use std::os::fd::{AsRawFd, RawFd};
 use std::sync::atomic::{AtomicBool, AtomicI32, AtomicU64, Ordering};
 
 use crate::kernels::{Ctx, RawView};
 use crate::shm::segment::Mapped;
+use crate::sys::after_fork;
 
 use super::fork::Control;
 use super::kernels::{self, Fail};
@@ -117,26 +118,9 @@ unsafe fn become_worker(setup: &Setup) {
     unsafe {
         // The parent's handlers (V8's, libuv's signal pipe) must not run here: a SIGTERM
         // handled by libuv's handler would write to the *parent's* signal pipe.
-        let mut default: libc::sigaction = std::mem::zeroed();
-        default.sa_sigaction = libc::SIG_DFL;
-        for sig in 1..=64 {
-            if sig != libc::SIGKILL && sig != libc::SIGSTOP {
-                libc::sigaction(sig, &default, std::ptr::null_mut());
-            }
-        }
-        let mut empty: libc::sigset_t = std::mem::zeroed();
-        libc::sigemptyset(&mut empty);
-        libc::sigprocmask(libc::SIG_SETMASK, &empty, std::ptr::null_mut());
-
+        after_fork::reset_signals();
         // Die with the thread that forked us; if the parent is already gone, go now.
-        libc::prctl(
-            libc::PR_SET_PDEATHSIG,
-            libc::SIGKILL as libc::c_ulong,
-            0,
-            0,
-            0,
-        );
-        if libc::getppid() != setup.parent {
+        if !after_fork::die_with_parent(setup.parent) {
             exit_now(0);
         }
         libc::prctl(libc::PR_SET_NAME, c"np-process".as_ptr(), 0, 0, 0);
@@ -218,12 +202,12 @@ fn serve(sock: RawFd, control: &Control) {
                         len as usize,
                         libc::PROT_READ | libc::PROT_WRITE,
                         libc::MAP_SHARED,
-                        fd,
+                        fd.as_raw_fd(),
                         0,
                     )
                 };
-                // SAFETY: the fd came with the message and is ours; the mapping keeps the memory.
-                unsafe { libc::close(fd) };
+                // The fd closes here (dropped); the mapping keeps the memory.
+                drop(fd);
                 if base != libc::MAP_FAILED {
                     maps.push((id, base as usize, len as usize));
                 }
@@ -235,8 +219,7 @@ fn serve(sock: RawFd, control: &Control) {
                     unsafe { libc::munmap(base as *mut libc::c_void, len) };
                 }
             }
-            Received::Msg(Msg::Run { seq, part }, fd) => {
-                close_stray(fd);
+            Received::Msg(Msg::Run { seq, part }, _) => {
                 // Before anything of the part is done: from here on, if this child dies, the
                 // parent fails the part's task rather than run it again elsewhere.
                 control.start(seq);
@@ -245,17 +228,10 @@ fn serve(sock: RawFd, control: &Control) {
                     return;
                 }
             }
-            Received::Msg(_, fd) => close_stray(fd),
-            Received::Garbage | Received::Empty => {}
+            // A stray fd that came with any other message closes as it is dropped.
+            Received::Msg(..) | Received::Garbage | Received::Empty => {}
             Received::Eof | Received::Error => return,
         }
-    }
-}
-
-fn close_stray(fd: Option<RawFd>) {
-    if let Some(fd) = fd {
-        // SAFETY: an fd that arrived with a message and that nothing else owns.
-        unsafe { libc::close(fd) };
     }
 }
 

@@ -1,6 +1,6 @@
 //! Forking one child: its socketpair, its control page, the fork itself and its pidfd.
 
-use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
+use std::os::fd::{AsFd, AsRawFd, OwnedFd};
 use std::ptr::NonNull;
 use std::sync::atomic::{fence, AtomicBool, AtomicU64, Ordering};
 
@@ -10,6 +10,7 @@ use nix::sys::wait::{waitpid, WaitPidFlag, WaitStatus};
 use nix::unistd::{ForkResult, Pid};
 
 use crate::shm::segment;
+use crate::sys::{pidfd, SysError};
 
 use super::child::{self, Setup};
 use super::protocol::PartSpec;
@@ -120,16 +121,7 @@ pub(super) struct Child {
 impl Child {
     /// SIGKILL through the pidfd (never a reused pid: the pidfd names this process only).
     pub(super) fn kill(&self) {
-        // SAFETY: a plain syscall on an fd we own; a null siginfo means "as kill(2)".
-        unsafe {
-            libc::syscall(
-                libc::SYS_pidfd_send_signal,
-                self.pidfd.as_raw_fd(),
-                libc::SIGKILL,
-                std::ptr::null::<libc::siginfo_t>(),
-                0,
-            )
-        };
+        let _ = pidfd::send_signal(self.pidfd.as_fd(), libc::SIGKILL);
     }
 
     /// Reaps the child if it has exited (`block`: waits until it has). Returns how it ended:
@@ -160,8 +152,8 @@ pub(super) enum Kind<'a> {
 }
 
 /// Forks a child. Called on the JavaScript thread only; the child runs only the code in
-/// `child.rs`. Returns `(syscall, errno)` on failure, with nothing left behind.
-pub(super) fn spawn(kind: Kind<'_>) -> Result<Child, (&'static str, Errno)> {
+/// `child.rs`. On failure nothing is left behind.
+pub(super) fn spawn(kind: Kind<'_>) -> Result<Child, SysError> {
     child::install_panic_hook();
     release::check_allocator();
     let (sock, theirs) = socketpair(
@@ -170,8 +162,8 @@ pub(super) fn spawn(kind: Kind<'_>) -> Result<Child, (&'static str, Errno)> {
         None,
         SockFlag::SOCK_CLOEXEC,
     )
-    .map_err(|e| ("socketpair", e))?;
-    let control = ControlPage::new().map_err(|e| ("mmap", e))?;
+    .map_err(|e| SysError::new("socketpair", e))?;
+    let control = ControlPage::new().map_err(|e| SysError::new("mmap", e))?;
     // A persistent child unmaps every segment it inherits, so it holds memory only while it
     // is asked to: list them with the registry locked across the fork, so the list is exact.
     let (registry, inherited) = match kind {
@@ -198,21 +190,16 @@ pub(super) fn spawn(kind: Kind<'_>) -> Result<Child, (&'static str, Errno)> {
             // SAFETY: as above; `part` was built before the fork.
             Kind::OneShot { seq, part } => unsafe { child::one_shot_main(&setup, seq, part) },
         },
-        Err(e) => Err(("fork", e)),
+        Err(e) => Err(SysError::new("fork", e)),
         Ok(ForkResult::Parent { child }) => {
             drop(registry);
             drop(theirs);
             let pid = child.as_raw();
-            // SAFETY: pidfd_open takes a pid and flags and returns a new fd or -1.
-            let raw = unsafe { libc::syscall(libc::SYS_pidfd_open, pid, 0) };
-            if raw < 0 {
-                let e = Errno::last();
+            let pidfd = pidfd::open(pid).inspect_err(|_| {
+                // Without a pidfd it could not be reaped safely: end it now.
                 let _ = nix::sys::signal::kill(child, nix::sys::signal::Signal::SIGKILL);
                 let _ = waitpid(child, None);
-                return Err(("pidfd_open", e));
-            }
-            // SAFETY: pidfd_open returned a new fd (close-on-exec) that nothing else owns.
-            let pidfd = unsafe { OwnedFd::from_raw_fd(raw as i32) };
+            })?;
             Ok(Child {
                 pid,
                 pidfd,

@@ -32,7 +32,6 @@ use std::thread::JoinHandle;
 use crossbeam::queue::SegQueue;
 use napi::{CleanupEnvHook, Env};
 use napi_derive::napi;
-use nix::errno::Errno;
 use nix::sys::eventfd::{EfdFlags, EventFd};
 
 use crate::core::completion::{self, Batch, Channel, Source};
@@ -40,6 +39,7 @@ use crate::core::task::{batch_of, Completion, Outcome, PROCESS_POOL_WIDTH};
 use crate::kernels::RawView;
 use crate::napi_util::{guard, integer, throw, Arg, Callback, ErrorKind, MAX_SAFE_INTEGER};
 use crate::shm::Segment;
+use crate::sys::SysError;
 use fork::Kind;
 use kernels::PView;
 use protocol::PartSpec;
@@ -116,7 +116,7 @@ impl Shared {
     }
 
     /// Forks persistent children until there are `processes`. JavaScript thread only.
-    fn top_up(&self) -> Result<(), (&'static str, Errno)> {
+    fn top_up(&self) -> Result<(), SysError> {
         let mut missing = self.processes.saturating_sub(self.lock().persistent());
         let mut result = Ok(());
         while missing > 0 && !self.stopping.load(Ordering::Acquire) {
@@ -162,15 +162,6 @@ impl Shared {
     }
 }
 
-fn sys_error(env: &Env, (call, errno): (&'static str, Errno)) -> napi::Error {
-    throw(
-        env,
-        ErrorKind::Error,
-        &format!("{errno:?}"),
-        &format!("{call} failed: {}", errno.desc()),
-    )
-}
-
 /// The native half of `ProcessPool` (the public API is `lib/process-pool.js`, which validates
 /// every argument first).
 #[napi]
@@ -201,7 +192,7 @@ impl NativeProcessPool {
             let processes = integer(&env, "processes", processes.0, 1, 1024)? as usize;
             let wake =
                 EventFd::from_value_and_flags(0, EfdFlags::EFD_CLOEXEC | EfdFlags::EFD_NONBLOCK)
-                    .map_err(|e| sys_error(&env, ("eventfd", e)))?;
+                    .map_err(|e| SysError::new("eventfd", e).throw(&env, "", ""))?;
             let shared = Arc::new(Shared {
                 state: Mutex::new(State::new(processes)),
                 completions: SegQueue::new(),
@@ -215,7 +206,7 @@ impl NativeProcessPool {
             });
             if let Err(e) = shared.top_up() {
                 shared.shutdown();
-                return Err(sys_error(&env, e));
+                return Err(e.throw(&env, "", ""));
             }
             let for_thread = shared.clone();
             let handle = std::thread::Builder::new()
@@ -353,7 +344,7 @@ impl NativeProcessPool {
                                 child.reap(true);
                             }
                             self.release_loop(&env);
-                            return Err(sys_error(&env, e));
+                            return Err(e.throw(&env, "", ""));
                         }
                     }
                 }
@@ -369,7 +360,7 @@ impl NativeProcessPool {
                     if let Err(e) = self.shared.top_up() {
                         if self.shared.lock().persistent() == 0 {
                             self.release_loop(&env);
-                            return Err(sys_error(&env, e));
+                            return Err(e.throw(&env, "", ""));
                         }
                     }
                 }

@@ -94,12 +94,9 @@ fn read_results(state: &mut state::State, slot: usize) {
     loop {
         let sock = state.slots[slot].child.sock.as_raw_fd();
         match socket::recv(sock, true) {
-            Received::Msg(Msg::Done(done), fd) => {
-                close_stray(fd);
-                state.on_done(slot, done);
-            }
-            Received::Msg(_, fd) => close_stray(fd),
-            Received::Garbage => {}
+            // A stray fd that came with a message closes as it is dropped.
+            Received::Msg(Msg::Done(done), _) => state.on_done(slot, done),
+            Received::Msg(..) | Received::Garbage => {}
             Received::Empty => return,
             Received::Eof | Received::Error => {
                 // The child is exiting; its pidfd tells when it is gone.
@@ -107,12 +104,5 @@ fn read_results(state: &mut state::State, slot: usize) {
                 return;
             }
         }
-    }
-}
-
-fn close_stray(fd: Option<i32>) {
-    if let Some(fd) = fd {
-        // SAFETY: an fd that arrived with a message and that nothing else owns.
-        unsafe { libc::close(fd) };
     }
 }

@@ -46,12 +46,7 @@ impl std::fmt::Debug for NativeSharedMemory {
 
 fn segment_error(env: &Env, e: SegmentError) -> napi::Error {
     match e {
-        SegmentError::Sys(call, errno) => throw(
-            env,
-            ErrorKind::Error,
-            &format!("{errno:?}"),
-            &format!("{call} failed: {}", errno.desc()),
-        ),
+        SegmentError::Sys(e) => e.throw(env, "", ""),
         SegmentError::Unsuitable(why) => throw(env, ErrorKind::Type, "ERR_INVALID_ARG_VALUE", &why),
     }
 }

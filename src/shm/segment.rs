@@ -15,6 +15,8 @@ use std::sync::{Arc, Mutex, MutexGuard, OnceLock, Weak};
 
 use nix::errno::Errno;
 
+use crate::sys::SysError;
+
 /// Largest segment: 4 GiB, the largest external `ArrayBuffer` Node 20 makes (napi builds it
 /// as a `Buffer`, capped at `buffer.constants.MAX_LENGTH`). Pages are only backed by memory
 /// once touched, so a large segment costs address space, not RAM, until it is used.
@@ -26,8 +28,8 @@ const SEALS: libc::c_int = libc::F_SEAL_SHRINK | libc::F_SEAL_GROW | libc::F_SEA
 /// Why a segment could not be made or opened.
 #[derive(Debug)]
 pub(crate) enum SegmentError {
-    /// A system call failed (`syscall`, errno).
-    Sys(&'static str, Errno),
+    /// A system call failed.
+    Sys(SysError),
     /// The fd is not one `open` accepts (the reason).
     Unsuitable(String),
 }
@@ -35,7 +37,7 @@ pub(crate) enum SegmentError {
 impl std::fmt::Display for SegmentError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
-            Self::Sys(call, e) => write!(f, "{call} failed: {e:?} ({})", e.desc()),
+            Self::Sys(e) => e.fmt(f),
             Self::Unsuitable(why) => f.write_str(why),
         }
     }
@@ -95,7 +97,7 @@ impl Segment {
             )
         };
         if raw < 0 {
-            return Err(SegmentError::Sys("memfd_create", Errno::last()));
+            return Err(SegmentError::Sys(SysError::last("memfd_create")));
         }
         // SAFETY: memfd_create returned a new fd that nothing else owns.
         let fd = unsafe { OwnedFd::from_raw_fd(raw) };
@@ -103,11 +105,11 @@ impl Segment {
             .map_err(|_| SegmentError::Unsuitable("the size does not fit off_t".into()))?;
         // SAFETY: plain syscalls on an fd we own.
         if unsafe { libc::ftruncate(fd.as_raw_fd(), size) } < 0 {
-            return Err(SegmentError::Sys("ftruncate", Errno::last()));
+            return Err(SegmentError::Sys(SysError::last("ftruncate")));
         }
         // SAFETY: as above.
         if unsafe { libc::fcntl(fd.as_raw_fd(), libc::F_ADD_SEALS, SEALS) } < 0 {
-            return Err(SegmentError::Sys("fcntl(F_ADD_SEALS)", Errno::last()));
+            return Err(SegmentError::Sys(SysError::last("fcntl(F_ADD_SEALS)")));
         }
         Self::map(fd, len)
     }
@@ -115,7 +117,8 @@ impl Segment {
     /// Maps an existing memfd (duplicated: the caller keeps its own fd). The fd must be open
     /// for reading and writing and sealed against shrinking, as every segment's memfd is.
     pub(crate) fn open(fd: RawFd) -> Result<Arc<Self>, SegmentError> {
-        let fd = dup_cloexec(fd).map_err(|e| SegmentError::Sys("fcntl(F_DUPFD_CLOEXEC)", e))?;
+        let fd = dup_cloexec(fd)
+            .map_err(|e| SegmentError::Sys(SysError::new("fcntl(F_DUPFD_CLOEXEC)", e)))?;
         // SAFETY: plain fcntl queries on an fd we own.
         let (flags, seals) = unsafe {
             (
@@ -134,7 +137,8 @@ impl Segment {
                     .into(),
             ));
         }
-        let stat = nix::sys::stat::fstat(&fd).map_err(|e| SegmentError::Sys("fstat", e))?;
+        let stat =
+            nix::sys::stat::fstat(&fd).map_err(|e| SegmentError::Sys(SysError::new("fstat", e)))?;
         let len = usize::try_from(stat.st_size).unwrap_or(0);
         if len == 0 || len > MAX_BYTES {
             return Err(SegmentError::Unsuitable(format!(
@@ -162,10 +166,10 @@ impl Segment {
             )
         };
         if base == libc::MAP_FAILED {
-            return Err(SegmentError::Sys("mmap", Errno::last()));
+            return Err(SegmentError::Sys(SysError::last("mmap")));
         }
-        let base =
-            NonNull::new(base.cast::<u8>()).ok_or(SegmentError::Sys("mmap", Errno::EINVAL))?;
+        let base = NonNull::new(base.cast::<u8>())
+            .ok_or(SegmentError::Sys(SysError::new("mmap", Errno::EINVAL)))?;
         let segment = Arc::new(Self {
             id: NEXT_ID.fetch_add(1, Ordering::Relaxed),
             base,
