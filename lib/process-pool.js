@@ -13,8 +13,8 @@ const errors = require('./errors');
 const { loadNative } = require('./native');
 const { specs, internalSpecs } = require('./kernels');
 const { signalName } = require('./internal/signals');
-const { validateObject, validateInteger, validateRun, overlaps } = require('./validate');
-const { sharedMemoryOf, pinViews, unpinAll, releaseListeners } = require('./shared-memory');
+const { validateObject, validateInteger, overlaps } = require('./validate');
+const { sharedMemoryOf, releaseListeners } = require('./shared-memory');
 const { PendingTasks, taskVocabulary } = require('./internal/task');
 const { kInternalRun, kId, asyncDispose } = require('./internal/symbols');
 
@@ -101,33 +101,18 @@ class ProcessPool {
   }
 
   #submit(kernel, spec, input, options) {
-    let signal;
-    let prepared;
-    try {
-      ({ signal, prepared } = validateRun(spec, input, options, this.#destroyed));
-      checkViews(prepared.views);
-    } catch (err) {
-      return Promise.reject(err);
-    }
-    if (signal?.aborted) return Promise.reject(new errors.AbortError(undefined, { cause: signal.reason }));
-
-    const views = prepared.views.map((v) => v.view);
-    const owners = views.map((view) => sharedMemoryOf(view));
-    const pinned = pinViews(prepared.views);
-    let id;
-    try {
-      id = this.#native.submit(
-        this.#kernelIds.get(kernel),
-        new Float64Array(prepared.params),
-        views,
-        Float64Array.from(owners, (shm) => (shm ? shm[kId] : 0)),
-      );
-    } catch (err) {
-      unpinAll(pinned);
-      return Promise.reject(err);
-    }
-    // Running or queued, the task is always reported (cancelled, or finished if it ended first).
-    return this.#pending.add(id, { prepared, pinned, signal }, (taskId) => this.#native.cancel(taskId));
+    const run = { spec, input, options, destroyed: this.#destroyed, check: checkViews };
+    return this.#pending.start(
+      run,
+      (prepared) => {
+        const views = prepared.views.map((v) => v.view);
+        const owners = views.map((view) => sharedMemoryOf(view));
+        const segments = Float64Array.from(owners, (shm) => (shm ? shm[kId] : 0));
+        return { id: this.#native.submit(this.#kernelIds.get(kernel), new Float64Array(prepared.params), views, segments) };
+      },
+      // Running or queued, the task is always reported (cancelled, or finished if it ended first).
+      (id) => this.#native.cancel(id),
+    );
   }
 
   #onComplete({ width, numbers, messages }) {

@@ -13,8 +13,7 @@ const errors = require('./errors');
 const { loadNative } = require('./native');
 const { specs, internalSpecs, kernelNames } = require('./kernels');
 const { PoolStats } = require('./pool-stats');
-const { validateObject, validateInteger, validateRun, isShareable, overlaps } = require('./validate');
-const { pinViews, unpinAll } = require('./shared-memory');
+const { validateObject, validateInteger, isShareable, overlaps } = require('./validate');
 const { PendingTasks, taskVocabulary } = require('./internal/task');
 const { kInternalRun, asyncDispose } = require('./internal/symbols');
 
@@ -99,40 +98,29 @@ class ThreadPool {
   }
 
   #submit(kernel, spec, input, options) {
-    let signal;
-    let prepared;
-    try {
-      ({ signal, prepared } = validateRun(spec, input, options, this.#destroyed));
-      checkOverlaps(prepared.views);
-    } catch (err) {
-      return Promise.reject(err);
-    }
-    if (signal?.aborted) return Promise.reject(new errors.AbortError(undefined, { cause: signal.reason }));
-
-    const nativeViews = [];
-    const copyBack = [];
-    for (const { view, mode } of prepared.views) {
-      if (isShareable(view)) {
-        nativeViews.push(view);
-        continue;
-      }
-      const copy = sharedCopyOf(view);
-      if (mode !== 'out') copy.set(view);
-      nativeViews.push(copy);
-      if (mode !== 'in') copyBack.push(view, copy);
-    }
-
-    // SharedMemory worked on in place cannot be closed while the task runs.
-    const pinned = pinViews(prepared.views);
-    let id;
-    try {
-      id = this.#native.submit(this.#kernelIds.get(kernel), new Float64Array(prepared.params), nativeViews);
-    } catch (err) {
-      unpinAll(pinned);
-      return Promise.reject(err);
-    }
-    // The staged copies (nativeViews) stay reachable until the task settles.
-    return this.#pending.add(id, { prepared, pinned, signal, hold: { nativeViews, copyBack } }, (taskId) => this.#abort(taskId));
+    const run = { spec, input, options, destroyed: this.#destroyed, check: checkOverlaps };
+    return this.#pending.start(
+      run,
+      (prepared) => {
+        // Views over a plain ArrayBuffer are worked on as shared copies; the copies stay
+        // reachable (hold) until the task settles.
+        const nativeViews = [];
+        const copyBack = [];
+        for (const { view, mode } of prepared.views) {
+          if (isShareable(view)) {
+            nativeViews.push(view);
+            continue;
+          }
+          const copy = sharedCopyOf(view);
+          if (mode !== 'out') copy.set(view);
+          nativeViews.push(copy);
+          if (mode !== 'in') copyBack.push(view, copy);
+        }
+        const id = this.#native.submit(this.#kernelIds.get(kernel), new Float64Array(prepared.params), nativeViews);
+        return { id, hold: { nativeViews, copyBack } };
+      },
+      (id) => this.#abort(id),
+    );
   }
 
   #abort(id) {

@@ -12,7 +12,8 @@
 
 const errors = require('../errors');
 const { loadNative } = require('../native');
-const { unpinAll } = require('../shared-memory');
+const { pinViews, unpinAll } = require('../shared-memory');
+const { validateRun } = require('../validate');
 
 /** @type {{ Outcome: Record<string, number>, TaskField: Record<string, number> } | undefined} */
 let vocabulary;
@@ -89,6 +90,40 @@ class PendingTasks {
 
   get size() {
     return this.#tasks.size;
+  }
+
+  /**
+   * The steps every pool's `run()` takes, in order: the checks every pool shares
+   * (`validateRun`), the pool's own `check(views)`, an already-aborted signal, pinning the
+   * SharedMemory the task works on (it cannot be closed while the task runs), the native
+   * submit, and the registration. Any failure rejects the returned promise and leaves nothing
+   * pinned.
+   * @param {{ spec: { prepare: (input: any) => any }, input: unknown, options: unknown,
+   *   destroyed: boolean, check: (views: any[]) => void }} run
+   * @param {(prepared: any) => { id: number, hold?: any }} submit calls native code; `hold`
+   *   is kept reachable until the task settles
+   * @param {(id: number, task: PendingTask) => void} onAbort as for `add`
+   * @returns {Promise<any>}
+   */
+  start({ spec, input, options, destroyed, check }, submit, onAbort) {
+    let signal;
+    let prepared;
+    try {
+      ({ signal, prepared } = validateRun(spec, input, options, destroyed));
+      check(prepared.views);
+    } catch (err) {
+      return Promise.reject(err);
+    }
+    if (signal?.aborted) return Promise.reject(new errors.AbortError(undefined, { cause: signal.reason }));
+    const pinned = pinViews(prepared.views);
+    let submitted;
+    try {
+      submitted = submit(prepared);
+    } catch (err) {
+      unpinAll(pinned);
+      return Promise.reject(err);
+    }
+    return this.add(submitted.id, { prepared, pinned, signal, hold: submitted.hold }, onAbort);
   }
 
   /**

@@ -167,30 +167,34 @@ impl Channel {
         }
     }
 
+    /// Runs `f` with the threadsafe function while it is open, holding the read lock that
+    /// `release` and `finalize` take for writing before the handle becomes invalid; `None`
+    /// once it is closed (or before `start`).
+    fn while_open<R>(&self, f: impl FnOnce(sys::napi_threadsafe_function) -> R) -> Option<R> {
+        let closed = self.closed.read().unwrap_or_else(|e| e.into_inner());
+        let raw = self.raw.load(Ordering::Acquire);
+        if *closed || raw.is_null() {
+            return None;
+        }
+        Some(f(raw))
+    }
+
     /// Called by native threads after pushing a completion.
     pub(crate) fn wake(&self) {
         if self.wake_pending.swap(true, Ordering::AcqRel) {
             return;
         }
-        let closed = self.closed.read().unwrap_or_else(|e| e.into_inner());
-        if *closed {
-            return;
-        }
-        let raw = self.raw.load(Ordering::Acquire);
-        if raw.is_null() {
-            return;
-        }
-        // SAFETY: the function is open (checked under the read lock, which `release` and
-        // `finalize` must take for writing before the handle becomes invalid). Non-blocking
-        // with an unbounded queue never fails except while closing, which is harmless to
-        // ignore.
-        unsafe {
-            sys::napi_call_threadsafe_function(
-                raw,
-                ptr::null_mut(),
-                sys::ThreadsafeFunctionCallMode::nonblocking,
-            );
-        }
+        self.while_open(|raw| {
+            // SAFETY: the function is open (`while_open`). Non-blocking with an unbounded
+            // queue never fails except while closing, which is harmless to ignore.
+            unsafe {
+                sys::napi_call_threadsafe_function(
+                    raw,
+                    ptr::null_mut(),
+                    sys::ThreadsafeFunctionCallMode::nonblocking,
+                )
+            }
+        });
     }
 
     /// Makes the engine keep the event loop alive (work in flight) or not (idle). JS thread
@@ -199,18 +203,19 @@ impl Channel {
         if self.referenced.load(Ordering::Relaxed) == on {
             return Ok(());
         }
-        let closed = self.closed.read().unwrap_or_else(|e| e.into_inner());
-        let raw = self.raw.load(Ordering::Acquire);
-        if *closed || raw.is_null() {
-            return Ok(());
-        }
-        // SAFETY: called on the JS thread that owns `env`, with the function still open.
-        let status = unsafe {
-            if on {
-                sys::napi_ref_threadsafe_function(env.raw(), raw)
-            } else {
-                sys::napi_unref_threadsafe_function(env.raw(), raw)
+        let status = self.while_open(|raw| {
+            // SAFETY: called on the JS thread that owns `env`, with the function open
+            // (`while_open`).
+            unsafe {
+                if on {
+                    sys::napi_ref_threadsafe_function(env.raw(), raw)
+                } else {
+                    sys::napi_unref_threadsafe_function(env.raw(), raw)
+                }
             }
+        });
+        let Some(status) = status else {
+            return Ok(());
         };
         check(status, "changing the hold on the event loop")?;
         self.referenced.store(on, Ordering::Relaxed);

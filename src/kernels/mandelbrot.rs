@@ -14,8 +14,8 @@ const SEGMENT: usize = 256;
 /// Below this many pixel-iterations the image is computed on the calling thread.
 const SERIAL_WORK: usize = 1 << 16;
 /// Largest accepted width, height and iteration count.
-pub const MAX_SIDE: usize = 1 << 16;
-pub const MAX_ITERATIONS: usize = u32::MAX as usize;
+const MAX_SIDE: usize = 1 << 16;
+const MAX_ITERATIONS: usize = u32::MAX as usize;
 
 /// The image and the region of the complex plane it covers.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -56,16 +56,23 @@ pub static KERNEL: Kernel = Kernel {
     ],
 };
 
+impl MandelbrotParams {
+    /// Reads and checks `[width, height, maxIterations, xMin, xMax, yMin, yMax]`.
+    pub fn read(params: &Params<'_>) -> Result<Self, String> {
+        Ok(Self {
+            width: params.usize(0, "width", MAX_SIDE)?,
+            height: params.usize(1, "height", MAX_SIDE)?,
+            max_iterations: params.usize(2, "maxIterations", MAX_ITERATIONS)? as u32,
+            x_min: params.f64(3, "xMin")?,
+            x_max: params.f64(4, "xMax")?,
+            y_min: params.f64(5, "yMin")?,
+            y_max: params.f64(6, "yMax")?,
+        })
+    }
+}
+
 pub(super) fn prepare(params: &Params<'_>, views: Vec<RawView>) -> Result<Box<dyn Job>, String> {
-    let p = MandelbrotParams {
-        width: params.usize(0, "width", MAX_SIDE)?,
-        height: params.usize(1, "height", MAX_SIDE)?,
-        max_iterations: params.usize(2, "maxIterations", MAX_ITERATIONS)? as u32,
-        x_min: params.f64(3, "xMin")?,
-        x_max: params.f64(4, "xMax")?,
-        y_min: params.f64(5, "yMin")?,
-        y_max: params.f64(6, "yMax")?,
-    };
+    let p = MandelbrotParams::read(params)?;
     let [out] = take_views::<1>("mandelbrot", views)?;
     ensure_len("mandelbrot", "out", &out, p.width * p.height)?;
     Ok(Box::new(Mandelbrot {

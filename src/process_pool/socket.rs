@@ -59,15 +59,8 @@ mod test {
 
     #[test]
     fn fds_travel_with_messages() {
-        use nix::sys::socket::{socketpair, AddressFamily, SockFlag, SockType};
         use std::os::fd::AsRawFd;
-        let (a, b) = socketpair(
-            AddressFamily::Unix,
-            SockType::SeqPacket,
-            None,
-            SockFlag::SOCK_CLOEXEC,
-        )
-        .unwrap();
+        let (a, b) = crate::sys::test::seqpacket_pair();
         let file = std::fs::File::open("/proc/self/stat").unwrap();
         send(
             a.as_raw_fd(),

@@ -9,7 +9,7 @@ pub(crate) mod fd_passing;
 pub(crate) mod pidfd;
 pub(crate) mod poll;
 #[cfg(test)]
-mod test;
+pub(crate) mod test;
 
 use napi::Env;
 use nix::errno::Errno;

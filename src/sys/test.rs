@@ -87,15 +87,20 @@ fn after_fork_every_signal_is_default_and_unblocked_real_time_ones_too() {
     assert_eq!(waitpid(pid, None).unwrap(), WaitStatus::Exited(pid, 0));
 }
 
-#[test]
-fn fds_travel_with_messages_one_at_a_time() {
-    let (a, b) = socketpair(
+/// A connected pair of close-on-exec `SOCK_SEQPACKET` sockets (for tests elsewhere too).
+pub(crate) fn seqpacket_pair() -> (std::os::fd::OwnedFd, std::os::fd::OwnedFd) {
+    socketpair(
         AddressFamily::Unix,
         SockType::SeqPacket,
         None,
         SockFlag::SOCK_CLOEXEC,
     )
-    .unwrap();
+    .unwrap()
+}
+
+#[test]
+fn fds_travel_with_messages_one_at_a_time() {
+    let (a, b) = seqpacket_pair();
     let file = std::fs::File::open("/proc/self/stat").unwrap();
     fd_passing::send(a.as_raw_fd(), b"map", Some(file.as_raw_fd()), true).unwrap();
     fd_passing::send(a.as_raw_fd(), b"plain", None, true).unwrap();
@@ -122,13 +127,7 @@ fn fds_travel_with_messages_one_at_a_time() {
         0
     );
     // A closed peer: sending fails (EPIPE) instead of raising SIGPIPE.
-    let (c, d) = socketpair(
-        AddressFamily::Unix,
-        SockType::SeqPacket,
-        None,
-        SockFlag::SOCK_CLOEXEC,
-    )
-    .unwrap();
+    let (c, d) = seqpacket_pair();
     drop(d);
     let err = fd_passing::send(c.as_raw_fd(), b"x", None, true).unwrap_err();
     assert_eq!((err.syscall, err.errno), ("sendmsg", Errno::EPIPE));

@@ -1,22 +1,12 @@
 //! Kernels split into bands of rows: each part computes whole rows of the output.
 
-use crate::kernels::mandelbrot::{MAX_ITERATIONS, MAX_SIDE};
 use crate::kernels::{self, blur_band, mandelbrot_rows, Ctx, MandelbrotParams, Params, RawView};
 
 use super::super::protocol::Reply;
 use super::{ranges, Fail, Finish, PView, Plan};
 
 pub(super) fn mandelbrot_params(p: &[f64]) -> Result<MandelbrotParams, String> {
-    let params = Params::new("mandelbrot", p);
-    Ok(MandelbrotParams {
-        width: params.usize(0, "width", MAX_SIDE)?,
-        height: params.usize(1, "height", MAX_SIDE)?,
-        max_iterations: params.usize(2, "maxIterations", MAX_ITERATIONS)? as u32,
-        x_min: params.f64(3, "xMin")?,
-        x_max: params.f64(4, "xMax")?,
-        y_min: params.f64(5, "yMin")?,
-        y_max: params.f64(6, "yMax")?,
-    })
+    MandelbrotParams::read(&Params::new("mandelbrot", p))
 }
 
 /// Row bands of the image: part params are the kernel's plus the band's first row.
