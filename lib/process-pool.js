@@ -115,27 +115,21 @@ class ProcessPool {
     );
   }
 
-  #onComplete({ width, numbers, messages }) {
+  #onComplete(batch) {
     const { Outcome, TaskField } = taskVocabulary();
-    for (let i = 0, at = 0; at < numbers.length; i++, at += width) {
-      const task = this.#pending.take(numbers[at + TaskField.Id]);
-      if (task === undefined) continue;
+    this.#pending.settleBatch(batch, (task, numbers, at, message) => {
       const outcome = numbers[at + TaskField.Outcome];
       const code = numbers[at + TaskField.Code];
       const signal = numbers[at + TaskField.Signal];
-      try {
-        if (outcome === Outcome.Ok) task.resolve(task.prepared.result(numbers[at + TaskField.Value]));
-        else if (outcome === Outcome.Cancelled) task.reject(task.cancelledError(this.#destroyed));
-        else if (outcome === Outcome.Panicked) task.reject(errors.nativePanic(messages[i] || 'unknown panic'));
-        else if (outcome === Outcome.Exited || outcome === Outcome.Lost) {
-          const started = outcome === Outcome.Exited;
-          task.reject(errors.workerProcessExited(signal ? null : code, signal ? (signalName(signal) ?? `signal ${signal}`) : null, started));
-        } else if (outcome === Outcome.Destroyed) task.reject(errors.poolDestroyed());
-        else task.reject(errors.invalidState(`A worker process refused the task: ${messages[i]}`));
-      } catch (err) {
-        task.reject(err);
-      }
-    }
+      if (outcome === Outcome.Ok) task.resolve(task.prepared.result(numbers[at + TaskField.Value]));
+      else if (outcome === Outcome.Cancelled) task.reject(task.cancelledError(this.#destroyed));
+      else if (outcome === Outcome.Panicked) task.reject(errors.nativePanic(message || 'unknown panic'));
+      else if (outcome === Outcome.Exited || outcome === Outcome.Lost) {
+        const started = outcome === Outcome.Exited;
+        task.reject(errors.workerProcessExited(signal ? null : code, signal ? (signalName(signal) ?? `signal ${signal}`) : null, started));
+      } else if (outcome === Outcome.Destroyed) task.reject(errors.poolDestroyed());
+      else task.reject(errors.invalidState(`A worker process refused the task: ${message}`));
+    });
   }
 
   /**

@@ -134,29 +134,23 @@ class ThreadPool {
     // Running: the kernel sees its cancel flag within ~1 ms and is reported as cancelled.
   }
 
-  #onComplete({ width, numbers, messages }) {
+  #onComplete(batch) {
     const { Outcome, TaskField } = taskVocabulary();
-    for (let i = 0, at = 0; at < numbers.length; i++, at += width) {
-      const task = this.#pending.take(numbers[at + TaskField.Id]);
-      if (task === undefined) continue;
+    this.#pending.settleBatch(batch, (task, numbers, at, message) => {
       const outcome = numbers[at + TaskField.Outcome];
       const runMs = numbers[at + TaskField.RunMs];
       const waitMs = numbers[at + TaskField.WaitMs];
-      try {
-        if (outcome === Outcome.Ok) {
-          this.#stats.record('ok', runMs, waitMs);
-          task.resolve(finish(task, numbers[at + TaskField.Value]));
-        } else if (outcome === Outcome.Cancelled) {
-          this.#stats.record('cancelled', runMs, waitMs);
-          task.reject(task.cancelledError(this.#destroyed));
-        } else {
-          this.#stats.record('failed', runMs, waitMs);
-          task.reject(errors.nativePanic(messages[i] ?? 'unknown panic'));
-        }
-      } catch (err) {
-        task.reject(err);
+      if (outcome === Outcome.Ok) {
+        this.#stats.record('ok', runMs, waitMs);
+        task.resolve(finish(task, numbers[at + TaskField.Value]));
+      } else if (outcome === Outcome.Cancelled) {
+        this.#stats.record('cancelled', runMs, waitMs);
+        task.reject(task.cancelledError(this.#destroyed));
+      } else {
+        this.#stats.record('failed', runMs, waitMs);
+        task.reject(errors.nativePanic(message ?? 'unknown panic'));
       }
-    }
+    });
     this.#maybeFinishDestroy();
   }
 

@@ -145,6 +145,27 @@ class PendingTasks {
   }
 
   /**
+   * Settles the tasks of a completion batch (`{ width, numbers, messages }`, see
+   * `src/core/completion.rs`): for each record whose task is pending, takes the task and
+   * calls `settle(task, numbers, at, message)`, where `numbers[at + TaskField.X]` is the
+   * record's field X. A throw from `settle` rejects that task.
+   * @param {{ width: number, numbers: number[], messages: Array<string | null> }} batch
+   * @param {(task: PendingTask, numbers: number[], at: number, message: string | null | undefined) => void} settle
+   */
+  settleBatch({ width, numbers, messages }, settle) {
+    const { TaskField } = taskVocabulary();
+    for (let i = 0, at = 0; at < numbers.length; i++, at += width) {
+      const task = this.take(numbers[at + TaskField.Id]);
+      if (task === undefined) continue;
+      try {
+        settle(task, numbers, at, messages[i]);
+      } catch (err) {
+        task.reject(err);
+      }
+    }
+  }
+
+  /**
    * Removes the task `id` and lets go of what it held; the caller settles its promise.
    * @param {number} id
    * @returns {PendingTask | undefined}
