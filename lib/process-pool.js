@@ -101,19 +101,20 @@ class ProcessPool {
   }
 
   #submit(kernel, spec, input, options) {
-    const run = { spec, input, options, destroyed: this.#destroyed, check: checkViews };
-    return this.#pending.start(
-      run,
-      (prepared) => {
-        const views = prepared.views.map((v) => v.view);
-        const owners = views.map((view) => sharedMemoryOf(view));
-        const segments = Float64Array.from(owners, (shm) => (shm ? shm[kId] : 0));
-        return { id: this.#native.submit(this.#kernelIds.get(kernel), new Float64Array(prepared.params), views, segments) };
-      },
-      // Running or queued, the task is always reported (cancelled, or finished if it ended first).
-      (id) => this.#native.cancel(id),
-    );
+    const run = { kernel, spec, input, options, destroyed: this.#destroyed, check: checkViews };
+    return this.#pending.start(run, this.#submitNative, this.#onAbort);
   }
+
+  /** Hands a checked task to native code (made once, for `PendingTasks#start`). */
+  #submitNative = (prepared, run) => {
+    const views = prepared.views.map((v) => v.view);
+    const owners = views.map((view) => sharedMemoryOf(view));
+    const segments = Float64Array.from(owners, (shm) => (shm ? shm[kId] : 0));
+    return { id: this.#native.submit(this.#kernelIds.get(run.kernel), new Float64Array(prepared.params), views, segments) };
+  };
+
+  // Running or queued, the task is always reported (cancelled, or finished if it ended first).
+  #onAbort = (id) => this.#native.cancel(id);
 
   #onComplete(batch) {
     const { Outcome, TaskField } = taskVocabulary();

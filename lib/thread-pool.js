@@ -98,30 +98,31 @@ class ThreadPool {
   }
 
   #submit(kernel, spec, input, options) {
-    const run = { spec, input, options, destroyed: this.#destroyed, check: checkOverlaps };
-    return this.#pending.start(
-      run,
-      (prepared) => {
-        // Views over a plain ArrayBuffer are worked on as shared copies; the copies stay
-        // reachable (hold) until the task settles.
-        const nativeViews = [];
-        const copyBack = [];
-        for (const { view, mode } of prepared.views) {
-          if (isShareable(view)) {
-            nativeViews.push(view);
-            continue;
-          }
-          const copy = sharedCopyOf(view);
-          if (mode !== 'out') copy.set(view);
-          nativeViews.push(copy);
-          if (mode !== 'in') copyBack.push(view, copy);
-        }
-        const id = this.#native.submit(this.#kernelIds.get(kernel), new Float64Array(prepared.params), nativeViews);
-        return { id, hold: { nativeViews, copyBack } };
-      },
-      (id) => this.#abort(id),
-    );
+    const run = { kernel, spec, input, options, destroyed: this.#destroyed, check: checkOverlaps };
+    return this.#pending.start(run, this.#submitNative, this.#onAbort);
   }
+
+  /** Hands a checked task to native code (made once, for `PendingTasks#start`). */
+  #submitNative = (prepared, run) => {
+    // Views over a plain ArrayBuffer are worked on as shared copies; the copies stay
+    // reachable (hold) until the task settles.
+    const nativeViews = [];
+    const copyBack = [];
+    for (const { view, mode } of prepared.views) {
+      if (isShareable(view)) {
+        nativeViews.push(view);
+        continue;
+      }
+      const copy = sharedCopyOf(view);
+      if (mode !== 'out') copy.set(view);
+      nativeViews.push(copy);
+      if (mode !== 'in') copyBack.push(view, copy);
+    }
+    const id = this.#native.submit(this.#kernelIds.get(run.kernel), new Float64Array(prepared.params), nativeViews);
+    return { id, hold: { nativeViews, copyBack } };
+  };
+
+  #onAbort = (id) => this.#abort(id);
 
   #abort(id) {
     if (this.#native.cancel(id)) {

@@ -36,12 +36,13 @@ function taskVocabulary(feature) {
  */
 class PendingTask {
   /**
-   * @param {{ resolve: (value: any) => void, reject: (err: any) => void, prepared: any,
-   *   pinned: any[], signal?: AbortSignal, hold?: any }} parts `prepared` is the kernel
-   *   spec's output; `pinned` the SharedMemory pinned for it; `hold` whatever native code
-   *   works on that must stay reachable until the task settles
+   * @param {{ prepared: any, pinned: any[], signal?: AbortSignal, hold?: any }} parts
+   *   `prepared` is the kernel spec's output; `pinned` the SharedMemory pinned for it; `hold`
+   *   whatever native code works on that must stay reachable until the task settles
+   * @param {(value: any) => void} resolve
+   * @param {(err: any) => void} reject
    */
-  constructor({ resolve, reject, prepared, pinned, signal, hold }) {
+  constructor({ prepared, pinned, signal, hold }, resolve, reject) {
     this.resolve = resolve;
     this.reject = reject;
     this.prepared = prepared;
@@ -98,14 +99,17 @@ class PendingTasks {
    * SharedMemory the task works on (it cannot be closed while the task runs), the native
    * submit, and the registration. Any failure rejects the returned promise and leaves nothing
    * pinned.
-   * @param {{ spec: { prepare: (input: any) => any }, input: unknown, options: unknown,
+   * @template R
+   * @param {R & { spec: { prepare: (input: any) => any }, input: unknown, options: unknown,
    *   destroyed: boolean, check: (views: any[]) => void }} run
-   * @param {(prepared: any) => { id: number, hold?: any }} submit calls native code; `hold`
-   *   is kept reachable until the task settles
+   * @param {(prepared: any, run: R) => { id: number, hold?: any }} submit calls native code
+   *   (it gets `run` back, so a pool can pass one function made once); `hold` is kept
+   *   reachable until the task settles
    * @param {(id: number, task: PendingTask) => void} onAbort as for `add`
    * @returns {Promise<any>}
    */
-  start({ spec, input, options, destroyed, check }, submit, onAbort) {
+  start(run, submit, onAbort) {
+    const { spec, input, options, destroyed, check } = run;
     let signal;
     let prepared;
     try {
@@ -118,28 +122,33 @@ class PendingTasks {
     const pinned = pinViews(prepared.views);
     let submitted;
     try {
-      submitted = submit(prepared);
+      submitted = submit(prepared, run);
     } catch (err) {
       unpinAll(pinned);
       return Promise.reject(err);
     }
-    return this.add(submitted.id, { prepared, pinned, signal, hold: submitted.hold }, onAbort);
+    submitted.prepared = prepared;
+    submitted.pinned = pinned;
+    submitted.signal = signal;
+    return this.add(submitted.id, submitted, onAbort);
   }
 
   /**
    * Registers a task under `id` and returns the promise it settles. `onAbort(id, task)` runs
    * when the signal (if any) aborts while the task is pending.
    * @param {number} id
-   * @param {Omit<ConstructorParameters<typeof PendingTask>[0], 'resolve' | 'reject'>} parts
+   * @param {ConstructorParameters<typeof PendingTask>[0]} parts
    * @param {(id: number, task: PendingTask) => void} onAbort
    * @returns {Promise<any>}
    */
   add(id, parts, onAbort) {
     return new Promise((resolve, reject) => {
-      const task = new PendingTask({ ...parts, resolve, reject });
-      task.listen(() => {
-        if (this.#tasks.get(id) === task) onAbort(id, task);
-      });
+      const task = new PendingTask(parts, resolve, reject);
+      if (parts.signal) {
+        task.listen(() => {
+          if (this.#tasks.get(id) === task) onAbort(id, task);
+        });
+      }
       this.#tasks.set(id, task);
     });
   }

@@ -31,8 +31,8 @@ use napi_derive::napi;
 use crate::napi_util::{check, Callback};
 
 /// What one drain hands to JavaScript: `numbers` holds records of `width` numbers each (their
-/// layout is the engine's: [`super::outcome::TaskField`] for the pools), `messages` one
-/// string or null per record (or nothing at all, for an engine that has none).
+/// layout is the engine's: [`super::task::TaskField`] for the pools), `messages` the string
+/// of each record that has one.
 #[napi(object)]
 #[derive(Debug, Default)]
 pub struct Batch {
@@ -40,7 +40,9 @@ pub struct Batch {
     pub width: u32,
     /// The records, one after the other.
     pub numbers: Vec<f64>,
-    /// One message per record (null when it has none), or empty.
+    /// Messages by record, up to the last record that has one (null for a record without);
+    /// records past its end have none. Empty when no record has a message (the usual case:
+    /// only failures carry one), so a batch of successes costs no message at all.
     pub messages: Vec<Option<String>>,
 }
 
@@ -60,10 +62,14 @@ impl Batch {
         self.numbers.extend_from_slice(fields);
     }
 
-    /// Appends one record with its message (batches that carry messages carry one per record).
+    /// Appends one record and its message, if it has one.
     pub(crate) fn push_with_message(&mut self, fields: &[f64], message: Option<String>) {
         self.push(fields);
-        self.messages.push(message);
+        if let Some(message) = message {
+            let record = self.numbers.len() / self.width as usize - 1;
+            self.messages.resize(record, None);
+            self.messages.push(Some(message));
+        }
     }
 
     pub(crate) fn is_empty(&self) -> bool {
@@ -324,10 +330,12 @@ mod test {
         let mut batch = Batch::with_capacity(3, 2);
         assert!(batch.is_empty());
         batch.push_with_message(&[1.0, 2.0, 3.0], None);
+        assert!(batch.messages.is_empty(), "no message, no array to fill");
         batch.push_with_message(&[4.0, 5.0, 6.0], Some("boom".into()));
+        batch.push_with_message(&[7.0, 8.0, 9.0], None);
         assert!(!batch.is_empty());
         assert_eq!(batch.width, 3);
-        assert_eq!(batch.numbers, [1.0, 2.0, 3.0, 4.0, 5.0, 6.0]);
+        assert_eq!(batch.numbers, [1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 7.0, 8.0, 9.0]);
         assert_eq!(batch.messages, [None, Some("boom".to_owned())]);
     }
 

@@ -140,5 +140,7 @@ mod test {
         assert_eq!(short.numbers.len(), 2 * THREAD_POOL_WIDTH);
         assert_eq!(short.numbers[THREAD_POOL_WIDTH], 7.0);
         assert_eq!(short.messages.len(), 2);
+        let quiet = batch_of(THREAD_POOL_WIDTH, vec![Completion::new(1, Outcome::Ok)]);
+        assert!(quiet.messages.is_empty());
     }
 }
