@@ -267,7 +267,13 @@ unsafe extern "C" fn call_js<T: Source>(
     // alive until `finalize::<T>`).
     let owner: &T = unsafe { &*(context as *const Arc<T>) };
     let channel = owner.channel();
-    channel.wake_pending.store(false, Ordering::Release);
+    // A swap, not a store: a store may be reordered after the drain's first look at the
+    // queue (store-to-load reordering, even on x86), so a completion pushed in between would
+    // see the flag still set, skip its wake, and wait for the next burst. As read-modify-
+    // writes, this swap and the producer's swap in `wake` are ordered one way or the other:
+    // either the producer's swap comes first (and its push is visible to the drain below), or
+    // it sees `false` and calls again.
+    channel.wake_pending.swap(false, Ordering::AcqRel);
     let live = !env.is_null() && !callback.is_null();
     let env = live.then(|| Env::from_raw(env));
     let batch = owner.drain(env.as_ref());
