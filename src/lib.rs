@@ -11,3 +11,4 @@ mod pool;
 mod process_pool;
 mod shm;
 mod sys;
+mod worker_pool;

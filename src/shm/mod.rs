@@ -93,6 +93,28 @@ impl NativeSharedMemory {
         })
     }
 
+    /// The live segment with process-unique id `id` (`shm.id` of a SharedMemory made by any
+    /// thread of this process), mapped once and shared: how a WorkerPool task hands a Worker
+    /// a SharedMemory view by reference. Throws ERR_INVALID_STATE when it is closed.
+    #[napi(factory)]
+    pub fn from_id(env: Env, id: f64) -> napi::Result<Self> {
+        let found = (id >= 1.0 && id.fract() == 0.0)
+            .then(|| Segment::find(id as u64))
+            .flatten();
+        let Some(segment) = found else {
+            return Err(throw(
+                &env,
+                ErrorKind::Error,
+                "ERR_INVALID_STATE",
+                "the SharedMemory is closed",
+            ));
+        };
+        Ok(Self {
+            segment: Some(segment),
+            waits: Arc::default(),
+        })
+    }
+
     /// The largest size accepted, in bytes.
     #[napi]
     pub fn max_bytes(env: Env) -> napi::Result<f64> {

@@ -1,0 +1,401 @@
+//! WorkerPool: the user's JavaScript on `worker_threads`, with the queue and the hand-off here.
+//!
+//! The addon is loaded by the pool's owner and by each of its Workers; statics are per process,
+//! so a registry of pools keyed by id lets a Worker attach to its pool's [`core::Core`] and take
+//! its next task without a `postMessage`. The owner side is [`NativeWorkerPool`]; each Worker
+//! holds a [`NativeWorkerSlot`]. Completions go back through the shared
+//! [`Notifier`](crate::pool::notifier::Notifier): one wake of the owner's event loop per burst.
+//! See `README.md` in this folder for the life of a task.
+
+mod core;
+
+use std::collections::HashMap;
+use std::ffi::c_void;
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::{Arc, Mutex, OnceLock, Weak};
+
+use napi::bindgen_prelude::{BufferSlice, Float64ArraySlice, Function, Unknown};
+use napi::CleanupEnvHook;
+use napi::{sys, Env, JsValue};
+use napi_derive::napi;
+
+use self::core::{Cancel, Completion, Core, Take, TaskState, MAX_SLOT};
+use crate::napi_util::{call_global, check, throw, ErrorKind};
+use crate::pool::notifier::{self, HasNotifier};
+
+/// Doubles per completion in a batch: id, outcome, runMs, waitMs, byte offset, byte length,
+/// slot of the Worker that ran it.
+const FIELDS: usize = 7;
+
+fn registry() -> &'static Mutex<HashMap<u32, Weak<Core>>> {
+    static POOLS: OnceLock<Mutex<HashMap<u32, Weak<Core>>>> = OnceLock::new();
+    POOLS.get_or_init(|| Mutex::new(HashMap::new()))
+}
+
+fn pools() -> std::sync::MutexGuard<'static, HashMap<u32, Weak<Core>>> {
+    registry().lock().unwrap_or_else(|e| e.into_inner())
+}
+
+static NEXT_POOL: AtomicU32 = AtomicU32::new(1);
+
+fn destroyed(env: &Env) -> napi::Error {
+    throw(
+        env,
+        ErrorKind::Error,
+        "ERR_POOL_DESTROYED",
+        "the pool has been destroyed",
+    )
+}
+
+/// The owner's half of a `WorkerPool` (the JS facade in `lib/worker-pool/` is the public API).
+#[napi]
+pub struct NativeWorkerPool {
+    core: Arc<Core>,
+    id: u32,
+    next_task: u32,
+    next_slot: u32,
+    open: bool,
+    cleanup: Option<CleanupEnvHook<Arc<Core>>>,
+}
+
+impl std::fmt::Debug for NativeWorkerPool {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("NativeWorkerPool")
+            .field("id", &self.id)
+            .field("open", &self.open)
+            .finish()
+    }
+}
+
+#[napi]
+impl NativeWorkerPool {
+    /// `onComplete(batch, count)` receives finished tasks: `batch` is an ArrayBuffer holding
+    /// `count` records of seven doubles (id, outcome, runMs, waitMs, byteOffset, byteLength,
+    /// slot) followed by the serialized results the offsets point to.
+    #[napi(constructor)]
+    pub fn new(env: Env, on_complete: Function<'_, Unknown<'_>, ()>) -> napi::Result<Self> {
+        let core = Arc::new(Core::new());
+        // SAFETY: env and the callback are valid for this call; `drain` reads its owner as a
+        // `Core`.
+        unsafe {
+            notifier::start_for(
+                &core,
+                &env,
+                "native-parallel:WorkerPool",
+                on_complete.raw(),
+                drain,
+            )
+        }?;
+        // The owner's env is going away (its thread ends): nobody is left to call.
+        let cleanup = env.add_env_cleanup_hook(core.clone(), |core| {
+            core.notifier().mark_closed();
+        })?;
+        let id = NEXT_POOL.fetch_add(1, Ordering::Relaxed);
+        pools().insert(id, Arc::downgrade(&core));
+        Ok(Self {
+            core,
+            id,
+            next_task: 0,
+            next_slot: 0,
+            open: true,
+            cleanup: Some(cleanup),
+        })
+    }
+
+    /// The process-wide id Workers attach with.
+    #[napi(getter)]
+    pub fn id(&self) -> u32 {
+        self.id
+    }
+
+    /// Tasks waiting for a Worker.
+    #[napi(getter)]
+    pub fn queued(&self) -> u32 {
+        self.core.queued() as u32
+    }
+
+    /// The number of a (file, export name) pair, for `submit`.
+    #[napi]
+    pub fn route(&self, filename: String, name: String) -> u32 {
+        self.core.route(filename, name)
+    }
+
+    /// Queues a serialized task; returns its id.
+    #[napi]
+    pub fn submit(
+        &mut self,
+        env: Env,
+        route: u32,
+        flags: u32,
+        payload: &[u8],
+    ) -> napi::Result<u32> {
+        if !self.open {
+            return Err(destroyed(&env));
+        }
+        let id = self.next_task;
+        self.next_task = self.next_task.wrapping_add(1);
+        if self.core.push(id, route, flags, payload.to_vec()) {
+            self.core.notifier().set_referenced(&env, true)?;
+        }
+        Ok(id)
+    }
+
+    /// Registers a new Worker; returns the slot id it attaches with.
+    #[napi]
+    pub fn add_worker(&mut self, env: Env) -> napi::Result<u32> {
+        if !self.open {
+            return Err(destroyed(&env));
+        }
+        if self.next_slot >= MAX_SLOT {
+            return Err(throw(
+                &env,
+                ErrorKind::Range,
+                "ERR_OUT_OF_RANGE",
+                "too many Workers were started by this pool",
+            ));
+        }
+        let slot = self.next_slot;
+        self.next_slot += 1;
+        self.core.add_slot(slot);
+        Ok(slot)
+    }
+
+    /// Cancels a task: -1 when it had not started (it never will and is never reported), the
+    /// slot of its Worker when it is running, -2 when it is finished or unknown.
+    #[napi]
+    pub fn cancel(&self, env: Env, id: u32) -> napi::Result<i64> {
+        let out = match self.core.cancel(id) {
+            Cancel::Dropped => -1,
+            Cancel::Running(slot) => i64::from(slot),
+            Cancel::Unknown => -2,
+        };
+        self.unref_if_idle(&env)?;
+        Ok(out)
+    }
+
+    /// Cancels every queued task; returns their ids.
+    #[napi]
+    pub fn cancel_queued(&self, env: Env) -> napi::Result<Vec<u32>> {
+        let ids = self.core.cancel_queued();
+        self.unref_if_idle(&env)?;
+        Ok(ids)
+    }
+
+    /// A Worker exited: it takes nothing more; returns the ids of the tasks it was running
+    /// (their results, if any arrive, are dropped).
+    #[napi]
+    pub fn worker_gone(&self, env: Env, slot: u32) -> napi::Result<Vec<u32>> {
+        let ids = self.core.worker_gone(slot);
+        self.unref_if_idle(&env)?;
+        Ok(ids)
+    }
+
+    /// Retires the Worker in `slot` if it ran nothing for `idleMs`: returns -1 when it did
+    /// (the Worker takes nothing more), else the milliseconds left (Infinity while busy).
+    #[napi]
+    pub fn retire_if_idle(&self, slot: u32, idle_ms: f64) -> f64 {
+        self.core.retire_if_idle(slot, idle_ms).unwrap_or(-1.0)
+    }
+
+    /// Closes the pool: Workers can no longer attach, and the completion callback is released.
+    #[napi]
+    pub fn close(&mut self, env: Env) -> napi::Result<()> {
+        if !self.open {
+            return Ok(());
+        }
+        self.open = false;
+        pools().remove(&self.id);
+        self.core.notifier().release();
+        if let Some(hook) = self.cleanup.take() {
+            env.remove_env_cleanup_hook(hook)?;
+        }
+        Ok(())
+    }
+
+    fn unref_if_idle(&self, env: &Env) -> napi::Result<()> {
+        if self.core.unsettled() == 0 {
+            self.core.notifier().set_referenced(env, false)?;
+        }
+        Ok(())
+    }
+}
+
+/// A Worker's place in its pool (made inside the Worker by the task-side runtime).
+#[napi]
+pub struct NativeWorkerSlot {
+    core: Arc<Core>,
+    slot: Arc<self::core::Slot>,
+    slot_id: u32,
+    running: HashMap<u32, (Arc<TaskState>, f64)>,
+}
+
+impl std::fmt::Debug for NativeWorkerSlot {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("NativeWorkerSlot")
+            .field("slot", &self.slot_id)
+            .field("running", &self.running.len())
+            .finish()
+    }
+}
+
+#[napi]
+impl NativeWorkerSlot {
+    /// Attaches to slot `slot` of pool `pool` (throws ERR_POOL_DESTROYED when either is gone).
+    #[napi(factory)]
+    pub fn attach(env: Env, pool: u32, slot: u32) -> napi::Result<Self> {
+        let core = pools().get(&pool).and_then(Weak::upgrade);
+        let Some(core) = core else {
+            return Err(destroyed(&env));
+        };
+        let Some(found) = core.slot(slot) else {
+            return Err(destroyed(&env));
+        };
+        Ok(Self {
+            core,
+            slot: found,
+            slot_id: slot,
+            running: HashMap::new(),
+        })
+    }
+
+    /// Takes the next task. Returns its serialized payload and fills `meta` with
+    /// `[1, id, route, flags, waitMs]`; returns nothing with `meta[0]` 0 when the queue is
+    /// empty, -1 when this Worker was retired.
+    #[napi]
+    pub fn take<'env>(
+        &mut self,
+        env: &'env Env,
+        mut meta: Float64ArraySlice<'_>,
+    ) -> napi::Result<Option<BufferSlice<'env>>> {
+        // SAFETY: this runs synchronously on the JavaScript thread that owns `meta`, so no
+        // script touches the array meanwhile (the runtime passes its own, non-shared array).
+        let meta = unsafe { meta.as_mut() };
+        if meta.len() < 5 {
+            return Err(throw(
+                env,
+                ErrorKind::Range,
+                "ERR_OUT_OF_RANGE",
+                "meta must hold 5 numbers",
+            ));
+        }
+        match self.core.take(self.slot_id, &self.slot) {
+            Take::Task(t) => {
+                meta[..5].copy_from_slice(&[
+                    1.0,
+                    f64::from(t.id),
+                    f64::from(t.route),
+                    f64::from(t.flags),
+                    t.wait_ms,
+                ]);
+                self.running.insert(t.id, (t.state, t.wait_ms));
+                BufferSlice::copy_from(env, &t.payload).map(Some)
+            }
+            Take::Empty => {
+                meta[0] = 0.0;
+                Ok(None)
+            }
+            Take::Retired => {
+                meta[0] = -1.0;
+                Ok(None)
+            }
+        }
+    }
+
+    /// Reports task `id` finished with `outcome` and its serialized result or error.
+    #[napi]
+    pub fn complete(&mut self, id: u32, outcome: u32, bytes: &[u8], run_ms: f64) {
+        let Some((state, wait_ms)) = self.running.remove(&id) else {
+            return;
+        };
+        let done = Completion {
+            id,
+            slot: self.slot_id,
+            outcome,
+            run_ms,
+            wait_ms,
+            bytes: bytes.to_vec(),
+        };
+        self.core.complete(self.slot_id, &self.slot, &state, done);
+    }
+
+    /// The file and export name of a route number.
+    #[napi]
+    pub fn route_of(&self, route: u32) -> Option<Vec<String>> {
+        self.core.route_of(route).map(|(f, n)| vec![f, n])
+    }
+}
+
+/// Hands finished tasks to the JavaScript callback (runs on the owner's thread).
+///
+/// # Safety
+/// `owner` must be the leaked `Arc<Core>` given to `Notifier::start`, still alive;
+/// `env`/`callback` come from napi (either may be null while the env is torn down).
+unsafe fn drain(env: sys::napi_env, callback: sys::napi_value, owner: *mut c_void) {
+    // SAFETY: guaranteed by the caller: the notifier's hooks hold this reference until finalize.
+    let core = unsafe { &*(owner as *const Core) };
+    let (batch, idle) = core.drain();
+    if env.is_null() || callback.is_null() {
+        return;
+    }
+    let env = Env::from_raw(env);
+    if idle {
+        let _ = core.notifier().set_referenced(&env, false);
+    }
+    if batch.is_empty() {
+        return;
+    }
+    // SAFETY: on the JS thread inside a napi callback, with a live env and callback.
+    let _ = unsafe { deliver(&env, callback, &batch) };
+}
+
+/// Lays a batch out in one ArrayBuffer (records, then payloads) and calls the callback.
+///
+/// # Safety
+/// Must run on the JS thread inside a napi callback; `callback` must be a function.
+unsafe fn deliver(env: &Env, callback: sys::napi_value, batch: &[Completion]) -> napi::Result<()> {
+    let head = batch.len() * FIELDS * 8;
+    let total = head + batch.iter().map(|c| c.bytes.len()).sum::<usize>();
+    let raw = env.raw();
+    let mut buffer = std::ptr::null_mut();
+    let mut data: *mut c_void = std::ptr::null_mut();
+    // SAFETY: the env is live for this callback.
+    check(
+        unsafe { sys::napi_create_arraybuffer(raw, total, &mut data, &mut buffer) },
+        "creating the batch",
+    )?;
+    let mut records = Vec::with_capacity(batch.len() * FIELDS);
+    let mut payloads = Vec::with_capacity(total - head);
+    for done in batch {
+        records.extend_from_slice(&[
+            f64::from(done.id),
+            f64::from(done.outcome),
+            done.run_ms,
+            done.wait_ms,
+            (head + payloads.len()) as f64,
+            done.bytes.len() as f64,
+            f64::from(done.slot),
+        ]);
+        payloads.extend_from_slice(&done.bytes);
+    }
+    if total > 0 {
+        // SAFETY: `data` points to `total` writable bytes napi just allocated; the records take
+        // the first `head` bytes and the payloads the rest, and neither source overlaps it.
+        unsafe {
+            std::ptr::copy_nonoverlapping(records.as_ptr().cast::<u8>(), data.cast::<u8>(), head);
+            std::ptr::copy_nonoverlapping(
+                payloads.as_ptr(),
+                data.cast::<u8>().add(head),
+                payloads.len(),
+            );
+        }
+    }
+    let mut count = std::ptr::null_mut();
+    // SAFETY: the env is live; the values passed belong to it.
+    unsafe {
+        check(
+            sys::napi_create_uint32(raw, batch.len() as u32, &mut count),
+            "creating a number",
+        )?;
+        call_global(raw, callback, &[buffer, count], "calling onComplete")
+    }
+}
