@@ -259,6 +259,7 @@ class WorkerPool extends EventEmitter {
       this.#closed?.();
     });
     pw.info = this.#describe(pw);
+    pw.unref(); // after the listeners: adding a 'message' listener refs the Worker's port
   }
 
   /** What 'workerCreate' and 'workerDestroy' carry (Piscina's PiscinaWorker shape). */
@@ -366,10 +367,11 @@ class WorkerPool extends EventEmitter {
   }
 
   #retireIdle() {
-    if (this.#destroying !== null || this.#native.queued > 0) return;
+    if (this.#destroying !== null) return;
     const { idleTimeout, minThreads } = this.#options;
-    let next = Infinity;
-    for (const pw of [...this.#workers.values()].reverse()) {
+    // With tasks waiting, no Worker is idle for long: look again later.
+    let next = this.#native.queued > 0 ? idleTimeout : Infinity;
+    for (const pw of next === Infinity ? [...this.#workers.values()].reverse() : []) {
       if (this.#workers.size <= minThreads) break;
       const left = this.#native.retireIfIdle(pw.slot, idleTimeout);
       if (left < 0) this.#removeWorker(pw, null);

@@ -43,10 +43,15 @@ class PoolWorker {
     port1.unref();
     const startup = { pool, slot, wake, route, concurrency: options.concurrentTasksPerWorker, port: port2 };
     this.worker.postMessage({ [kStartup]: startup }, [port2]);
-    this.worker.unref();
     this.worker.once('online', () => {
       this.online = true;
     });
+  }
+
+  /** Lets the process exit while this Worker lives (call after adding every listener). */
+  unref() {
+    this.worker.unref();
+    this.port.unref();
   }
 
   get threadId() {
