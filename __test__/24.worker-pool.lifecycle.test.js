@@ -25,8 +25,9 @@ describe('WorkerPool lifecycle', () => {
     const p = pool({ filename: fixture('timers.js'), minThreads: 1, maxThreads: 3, idleTimeout: 100 });
     let destroyed = 0;
     const twoRetired = new Promise((resolve) => p.on('workerDestroy', () => ++destroyed === 2 && resolve()));
-    await Promise.all(Array.from({ length: 6 }, () => p.run({ op: 'sleep', ms: 30 })));
+    const tasks = Array.from({ length: 6 }, () => p.run({ op: 'sleep', ms: 30 }));
     expect(p.threads.length).toBe(3);
+    await Promise.all(tasks);
     await twoRetired;
     expect(p.threads.length).toBe(1);
     expect(await p.run({ op: 'sleep', ms: 0, tag: 'still' })).toMatchObject({ tag: 'still' });
