@@ -15,6 +15,8 @@ const { loadNative } = require('../native');
 const { pinViews, unpinAll } = require('../shared-memory');
 const common = require('./common');
 const ser = require('./serialize');
+
+ser.sharedMemory(); // the owner checks every task's views against its SharedMemory buffers
 const { fillOptions, runOptions, toPath } = require('./options');
 const { TimingHistograms } = require('./histogram');
 const { PoolWorker } = require('./pool-worker');

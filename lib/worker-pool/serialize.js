@@ -14,7 +14,16 @@
 
 const v8 = require('node:v8');
 const { types } = require('node:util');
-const { sharedMemoryOf, kId, adoptSegment } = require('../shared-memory');
+
+/**
+ * `lib/shared-memory`, loaded on first use: a Worker that never meets a SharedMemory does not
+ * load it (Worker start-up time). A buffer can only belong to a SharedMemory of this thread if
+ * that module is loaded here already, which `loadedSharedMemory` checks.
+ */
+const SHM_PATH = require.resolve('../shared-memory');
+let shm = null;
+const sharedMemory = () => (shm ??= require(SHM_PATH));
+const loadedSharedMemory = () => (shm === null && require.cache[SHM_PATH] === undefined ? null : sharedMemory());
 
 /** Thrown by the serializer when a value must go over a MessagePort. */
 const NEEDS_PORT = Symbol('native-parallel.WorkerPool.needsPort');
@@ -68,12 +77,12 @@ class TaskSerializer extends v8.Serializer {
     if (types.isSharedArrayBuffer(view.buffer)) throw NEEDS_PORT;
     const tag = tagOf(view);
     if (tag < 0) throw new Error(`Unserializable host object: ${Object.prototype.toString.call(view)}`);
-    const shm = sharedMemoryOf(view);
-    if (shm !== undefined) {
+    const owner = loadedSharedMemory()?.sharedMemoryOf(view);
+    if (owner !== undefined) {
       this.sharedViews.push({ view });
       this.writeUint32(SHARED_MEMORY_TAG);
       this.writeUint32(tag);
-      this.writeDouble(shm[kId]);
+      this.writeDouble(owner[sharedMemory().kId]);
       this.writeDouble(view.byteOffset);
       this.writeDouble(view.byteLength);
       return;
@@ -92,7 +101,7 @@ class TaskDeserializer extends v8.Deserializer {
       const id = this.readDouble();
       const byteOffset = this.readDouble();
       const byteLength = this.readDouble();
-      return makeView(tag, adoptSegment(id), byteOffset, byteLength);
+      return makeView(tag, sharedMemory().adoptSegment(id), byteOffset, byteLength);
     }
     const byteLength = this.readUint32();
     const at = this._readRawBytes(byteLength);
@@ -230,4 +239,4 @@ function fromErrorRecord(record) {
   return err;
 }
 
-module.exports = { NEEDS_PORT, serialize, deserialize, UNDEFINED, errorRecord, fromErrorRecord };
+module.exports = { sharedMemory, NEEDS_PORT, serialize, deserialize, UNDEFINED, errorRecord, fromErrorRecord };

@@ -17,6 +17,7 @@ const engines = [
   require('./native-threads'),
   require('./native-processes'),
   require('./native-cluster'),
+  require('./native-workers'),
 ];
 
 const byName = new Map(engines.map((e) => [e.name, e]));
