@@ -376,8 +376,10 @@ class WorkerPool extends EventEmitter {
     for (const pw of next === Infinity ? [...this.#workers.values()].reverse() : []) {
       if (this.#workers.size <= minThreads) break;
       const left = this.#native.retireIfIdle(pw.slot, idleTimeout);
+      // A busy Worker (or one caught between two looks at the queue) is looked at again after
+      // idleTimeout: no later completion has to come along to re-arm the check.
       if (left < 0) this.#removeWorker(pw, null);
-      else next = Math.min(next, left);
+      else next = Math.min(next, left === Infinity ? idleTimeout : left);
     }
     if (next !== Infinity && this.#workers.size > minThreads) {
       this.#idleTimer = setTimeout(() => {
