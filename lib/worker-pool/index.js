@@ -3,7 +3,8 @@
 /**
  * WorkerPool: the user's own JavaScript on `worker_threads`, with Piscina 5's API and the queue
  * and hand-off in native code (`src/worker_pool/`). `run()` serializes the task once into the
- * native queue and bumps a wake word; an idle Worker takes it from there without a message.
+ * native queue and, when a Worker is parked, wakes that one Worker through its own wake word; it
+ * takes the task from the queue without a message.
  * Completions come back in batches, one event-loop wake per batch.
  * @module native-parallel/lib/worker-pool
  */
@@ -54,7 +55,8 @@ class WorkerPool extends EventEmitter {
   /** the effective thread bound (Piscina's default maxThreads may be fractional) */
   #maxThreads;
   #capacity;
-  #wake = new Int32Array(new SharedArrayBuffer(4));
+  /** the id of the next task (unique among unsettled tasks) */
+  #nextId = 0;
   /** @type {Map<number, PoolWorker>} */
   #workers = new Map();
   /** @type {Map<number, any>} */
@@ -139,15 +141,16 @@ class WorkerPool extends EventEmitter {
     }
     const name = o.name ?? this.#options.name;
     const route = filename === this.#options.filename && name === this.#options.name ? this.#defaultRoute : this.#route(filename, name);
-    let id;
+    const id = this.#nextId;
+    let woken;
     try {
-      id = this.#native.submit(route, flags, bytes);
+      woken = this.#native.submit(id, route, flags, bytes);
     } catch (err) {
       if (pinned) unpinAll(pinned);
       return Promise.reject(err);
     }
-    Atomics.add(this.#wake, 0, 1);
-    Atomics.notify(this.#wake, 0, 1);
+    this.#nextId = (id + 1) >>> 0;
+    if (woken >= 0) this.#workers.get(woken)?.wake();
 
     let resolve;
     let reject;
@@ -243,7 +246,6 @@ class WorkerPool extends EventEmitter {
     const pw = new PoolWorker({
       slot,
       pool: this.#native.id,
-      wake: this.#wake,
       route: this.#defaultRoute,
       options: this.#options,
       onPortMessage: (w, message) => this.#onPortMessage(w, message),
@@ -321,6 +323,8 @@ class WorkerPool extends EventEmitter {
     this.#workers.delete(pw.slot);
     const lost = this.#native.workerGone(pw.slot);
     pw.port.close();
+    // It may have been the Worker picked to take some queued tasks: pick others.
+    for (const slot of this.#native.wakeForQueued()) this.#workers.get(slot)?.wake();
     return lost;
   }
 

@@ -23,11 +23,13 @@ class PoolWorker {
   results = new Map();
 
   /**
-   * @param {{ slot: number, pool: number, wake: Int32Array, route: number, options: Record<string, any>,
+   * @param {{ slot: number, pool: number, route: number, options: Record<string, any>,
    *   onPortMessage: (pw: PoolWorker, message: any) => void }} init
    */
-  constructor({ slot, pool, wake, route, options, onPortMessage }) {
+  constructor({ slot, pool, route, options, onPortMessage }) {
     this.slot = slot;
+    /** This Worker's own wake word (a cache line of its own): bumped and notified to wake it. */
+    this.wakeWord = new Int32Array(new SharedArrayBuffer(64), 0, 1);
     this.worker = new Worker(RUNTIME, {
       env: options.env,
       argv: options.argv,
@@ -41,7 +43,7 @@ class PoolWorker {
     this.onPortMessage = onPortMessage;
     port1.on('message', (message) => onPortMessage(this, message));
     port1.unref();
-    const startup = { pool, slot, wake, route, concurrency: options.concurrentTasksPerWorker, port: port2 };
+    const startup = { pool, slot, wake: this.wakeWord, route, concurrency: options.concurrentTasksPerWorker, port: port2 };
     this.worker.postMessage({ [kStartup]: startup }, [port2]);
     this.worker.once('online', () => {
       this.online = true;
@@ -52,6 +54,12 @@ class PoolWorker {
   unref() {
     this.worker.unref();
     this.port.unref();
+  }
+
+  /** Wakes the Worker (the pool picked it to take a task: src/worker_pool/core.rs, "Parking"). */
+  wake() {
+    Atomics.add(this.wakeWord, 0, 1);
+    Atomics.notify(this.wakeWord, 0, 1);
   }
 
   get threadId() {

@@ -3,8 +3,9 @@
 /**
  * The task-side runtime: the entry script of every WorkerPool Worker. It attaches to the pool's
  * native queue and runs the user's task functions. When it has room for a task it takes one
- * straight from native memory; when the queue is empty it parks with `Atomics.waitAsync` on the
- * pool's wake word (the owner bumps and notifies it per task), so the event loop keeps running
+ * straight from native memory; when the queue is empty it parks with `Atomics.waitAsync` on its
+ * own wake word (the owner bumps and notifies it when it picks this Worker for a new task: see
+ * "Parking" in src/worker_pool/core.rs), so the event loop keeps running
  * between tasks: timers a task left behind fire on time, async tasks progress, and with
  * `concurrentTasksPerWorker > 1` several tasks run at once.
  * @module native-parallel/lib/worker-pool/runtime
@@ -60,6 +61,7 @@ function pump() {
   pumping = true;
   try {
     while (inFlight < concurrency) {
+      // Read before `take`: a wake that lands after it makes the wait below return at once.
       const seen = Atomics.load(wake, 0);
       const payload = slot.take(meta);
       if (meta[0] === 1) {

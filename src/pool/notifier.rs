@@ -233,7 +233,13 @@ unsafe extern "C" fn call_js(
     let hooks = unsafe { &*(context as *const Hooks) };
     // SAFETY: as above.
     let notifier = unsafe { &*hooks.notifier };
-    notifier.wake_pending.store(false, Ordering::Release);
+    // A swap, not a store: a store may be reordered after the drain's first look at the
+    // queue (store-to-load reordering, even on x86), so a completion pushed in between would
+    // see the flag still set, skip its wake, and wait for the next burst. As a read-modify-
+    // write, this swap and the pool thread's swap in `wake` are ordered one way or the other:
+    // either that thread's swap comes first (and its push is visible to the drain below), or
+    // it sees `false` and calls again.
+    notifier.wake_pending.swap(false, Ordering::AcqRel);
     // SAFETY: env/callback are what napi handed this callback (env may be null at teardown,
     // which `drain` handles); the owner is alive until `finalize`.
     unsafe { (hooks.drain)(env, callback, hooks.owner) };

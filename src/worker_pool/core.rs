@@ -16,9 +16,30 @@
 //!    │                            │
 //!    └──cancel (owner)──▶ CANCELLED   └──worker_gone (owner)──▶ DONE (completion dropped)
 //! ```
+//!
+//! Parking. Each Worker waits on a wake word of its own, and the owner wakes exactly the
+//! Worker it picked, so a wake-up can never be spent on a Worker that is being retired or
+//! terminated (with one shared word and `notify(word, 1)` it could, and the task then sat in
+//! the queue while another Worker slept). Each side stores, fences, then loads:
+//!
+//! 1. Worker (`take` found nothing): set [`PARKED`] in its slot's state; SeqCst fence; look
+//!    at the queue again; only then wait.
+//! 2. Owner (`push`, then `claim_parked`): push the task; SeqCst fence; clear one slot's
+//!    `PARKED`, then bump and notify that Worker's word.
+//!
+//! By the fences, either the Worker's second look sees the task, or the owner sees `PARKED`
+//! (or both: the wake is then spurious, and harmless). The Worker reads its wake word *before*
+//! step 1 and waits only while the word still holds that value, so a bump that lands before
+//! it starts waiting is not lost either.
+//!
+//! 3. Retiring an idle Worker is one compare-exchange of its slot's state from exactly
+//!    `PARKED` (nothing running, parked, not claimed) to [`RETIRED`]. A Worker that is taking,
+//!    running, or was claimed for a wake fails it; a retired one takes nothing more. So a
+//!    retired Worker never owes the queue anything: each queued task was either seen by a
+//!    Worker that will look at the queue again, or claimed a parked Worker, which then stays.
 
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicU32, AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{fence, AtomicU32, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Instant;
 
@@ -37,8 +58,12 @@ const TAKEN_BASE: u32 = 16;
 /// Slot ids stay below this, so `TAKEN_BASE + slot` never overflows.
 pub(crate) const MAX_SLOT: u32 = u32::MAX - TAKEN_BASE;
 
-/// Set in a slot's `running` word once the slot may take no more tasks.
+/// A slot's state word holds the count of tasks its Worker runs now (low bits) and these
+/// flags. Set once the slot may take no more tasks (retired idle, or its Worker is gone).
 const RETIRED: u32 = 1 << 31;
+/// Set by the Worker when it found the queue empty and waits on its own wake word; cleared by
+/// the owner that claims it to wake it for a new task, or by the Worker when it takes a task.
+const PARKED: u32 = 1 << 30;
 
 /// One task's state word (see the module docs).
 #[derive(Debug)]
@@ -113,8 +138,8 @@ pub(crate) struct Completion {
 /// One Worker's place in the pool.
 #[derive(Debug)]
 pub(crate) struct Slot {
-    /// Tasks the Worker runs now, with [`RETIRED`] set once it may take no more.
-    running: AtomicU32,
+    /// Tasks the Worker runs now, with [`PARKED`] and [`RETIRED`] (module docs, "Parking").
+    state: AtomicU32,
     /// When it last became idle, in nanoseconds since the pool's epoch.
     idle_since_ns: AtomicU64,
 }
@@ -195,7 +220,7 @@ impl Core {
     /// Registers a Worker's slot (owner thread).
     pub(crate) fn add_slot(&self, id: u32) -> Arc<Slot> {
         let slot = Arc::new(Slot {
-            running: AtomicU32::new(0),
+            state: AtomicU32::new(0),
             idle_since_ns: AtomicU64::new(self.now_ns()),
         });
         lock(&self.slots).insert(id, slot.clone());
@@ -207,15 +232,17 @@ impl Core {
     }
 
     /// Takes the next task for the Worker in `slot` (Worker thread), in submission order.
+    /// `Empty` leaves the slot parked: the Worker must then wait on its wake word, with the
+    /// value it read *before* this call (module docs, "Parking").
     pub(crate) fn take(&self, slot_id: u32, slot: &Slot) -> Take {
         // Count the task as running *before* looking, so that `retire_if_idle` (which needs
         // the count at zero) can never retire a Worker that is about to run something.
-        let mut cur = slot.running.load(Ordering::Acquire);
+        let mut cur = slot.state.load(Ordering::Acquire);
         loop {
             if cur & RETIRED != 0 {
                 return Take::Retired;
             }
-            match slot.running.compare_exchange_weak(
+            match slot.state.compare_exchange_weak(
                 cur,
                 cur + 1,
                 Ordering::AcqRel,
@@ -225,11 +252,31 @@ impl Core {
                 Err(now) => cur = now,
             }
         }
+        if let Some(task) = self.pop(slot_id) {
+            if cur & PARKED != 0 {
+                // Not waiting any more (an owner that claims it meanwhile wakes it in vain).
+                slot.state.fetch_and(!PARKED, Ordering::AcqRel);
+            }
+            return Take::Task(task);
+        }
+        // Parking, step 1: say so, then look once more.
+        slot.state.fetch_or(PARKED, Ordering::SeqCst);
+        fence(Ordering::SeqCst);
+        if let Some(task) = self.pop(slot_id) {
+            slot.state.fetch_and(!PARKED, Ordering::AcqRel);
+            return Take::Task(task);
+        }
+        self.release_one(slot);
+        Take::Empty
+    }
+
+    /// The next task still queued, marked taken by `slot_id`.
+    fn pop(&self, slot_id: u32) -> Option<Taken> {
         while let Some(q) = self.queue.pop() {
             // A cancelled task is dropped here (its count was taken off when it was cancelled).
             if q.state.swap_if(QUEUED, TAKEN_BASE + slot_id) {
                 self.queued.fetch_sub(1, Ordering::AcqRel);
-                return Take::Task(Taken {
+                return Some(Taken {
                     id: q.id,
                     route: q.route,
                     flags: q.flags,
@@ -239,13 +286,24 @@ impl Core {
                 });
             }
         }
-        self.release_one(slot);
-        Take::Empty
+        None
+    }
+
+    /// Picks a parked Worker to wake for a task just pushed (owner thread), trying `slots` in
+    /// order. Returns its slot id; the caller must then bump and notify its wake word.
+    pub(crate) fn claim_parked(&self, slots: &[(u32, Arc<Slot>)]) -> Option<u32> {
+        // Parking, step 2: the task is pushed; now look for a parked Worker.
+        fence(Ordering::SeqCst);
+        slots.iter().find_map(|(id, slot)| {
+            let parked = slot.state.load(Ordering::Relaxed) & (PARKED | RETIRED) == PARKED;
+            let claimed = parked && slot.state.fetch_and(!PARKED, Ordering::AcqRel) & PARKED != 0;
+            claimed.then_some(*id)
+        })
     }
 
     fn release_one(&self, slot: &Slot) {
         slot.idle_since_ns.store(self.now_ns(), Ordering::Release);
-        slot.running.fetch_sub(1, Ordering::AcqRel);
+        slot.state.fetch_sub(1, Ordering::AcqRel);
     }
 
     /// Reports a task the Worker in `slot` finished (Worker thread). Dropped when the owner
@@ -294,7 +352,7 @@ impl Core {
     /// no more tasks, and the tasks it was running are given up on. Returns their ids.
     pub(crate) fn worker_gone(&self, slot_id: u32) -> Vec<u32> {
         if let Some(slot) = lock(&self.slots).remove(&slot_id) {
-            slot.running.fetch_or(RETIRED, Ordering::AcqRel);
+            slot.state.fetch_or(RETIRED, Ordering::AcqRel);
         }
         let mut tasks = lock(&self.tasks);
         let mut lost = Vec::new();
@@ -310,24 +368,21 @@ impl Core {
 
     /// Retires the Worker in `slot_id` if it has run nothing for `idle_ms` (owner thread).
     /// Returns `None` when it was retired, else how many more milliseconds it must stay idle
-    /// (infinite while it runs something).
+    /// (infinite while it runs something or was claimed for a wake: "Parking", step 3).
     pub(crate) fn retire_if_idle(&self, slot_id: u32, idle_ms: f64) -> Option<f64> {
         let slot = self.slot(slot_id)?;
-        if slot.running.load(Ordering::Acquire) != 0 {
+        if slot.state.load(Ordering::Acquire) != PARKED {
             return Some(f64::INFINITY);
         }
-        let idle_for = (self.now_ns()
-            - slot
-                .idle_since_ns
-                .load(Ordering::Acquire)
-                .min(self.now_ns())) as f64
-            / 1e6;
+        let now = self.now_ns();
+        let since = slot.idle_since_ns.load(Ordering::Acquire);
+        let idle_for = now.saturating_sub(since) as f64 / 1e6;
         if idle_for < idle_ms {
             return Some(idle_ms - idle_for);
         }
         match slot
-            .running
-            .compare_exchange(0, RETIRED, Ordering::AcqRel, Ordering::Acquire)
+            .state
+            .compare_exchange(PARKED, RETIRED, Ordering::AcqRel, Ordering::Acquire)
         {
             Ok(_) => None,
             Err(_) => Some(f64::INFINITY),
@@ -412,7 +467,7 @@ mod tests {
         let (batch, idle) = core.drain();
         assert_eq!(batch.iter().map(|c| c.id).collect::<Vec<_>>(), [1, 2]);
         assert!(idle);
-        assert_eq!(slot.running.load(Ordering::Acquire), 0);
+        assert_eq!(slot.state.load(Ordering::Acquire), PARKED);
     }
 
     #[test]
@@ -451,18 +506,107 @@ mod tests {
     }
 
     #[test]
-    fn only_an_idle_slot_is_retired() {
+    fn only_an_idle_parked_unclaimed_slot_is_retired() {
         let core = core();
         let slot = core.add_slot(5);
         core.push(1, 0, 0, vec![]);
         let t = take(&core, 5, &slot).expect("task");
         assert_eq!(core.retire_if_idle(5, 0.0), Some(f64::INFINITY));
         core.complete(5, &slot, &t.state, done(1));
+        // Finished but not parked yet: it is about to look at the queue again.
+        assert_eq!(core.retire_if_idle(5, 0.0), Some(f64::INFINITY));
+        assert!(matches!(core.take(5, &slot), Take::Empty));
         assert!(core.retire_if_idle(5, 60_000.0).is_some_and(|ms| ms > 0.0));
         assert_eq!(core.retire_if_idle(5, 0.0), None);
         core.push(2, 0, 0, vec![]);
         assert!(matches!(core.take(5, &slot), Take::Retired));
         assert_eq!(core.queued(), 1);
+    }
+
+    #[test]
+    fn a_parked_worker_is_claimed_once_and_a_claimed_one_is_not_retired() {
+        let core = core();
+        let s0 = core.add_slot(0);
+        let s1 = core.add_slot(1);
+        let slots = vec![(0, s0.clone()), (1, s1.clone())];
+        // Nobody parked yet: Workers that have not looked at the queue are not woken.
+        core.push(1, 0, 0, vec![]);
+        assert_eq!(core.claim_parked(&slots), None);
+        assert_eq!(take(&core, 0, &s0).map(|t| t.id), Some(1));
+        assert!(matches!(core.take(1, &s1), Take::Empty));
+        // s1 is parked: the next task claims it, and only once.
+        core.push(2, 0, 0, vec![]);
+        assert_eq!(core.claim_parked(&slots), Some(1));
+        assert_eq!(core.claim_parked(&slots), None);
+        // Claimed for a wake, it stays however long it was idle.
+        assert_eq!(core.retire_if_idle(1, 0.0), Some(f64::INFINITY));
+        assert_eq!(take(&core, 1, &s1).map(|t| t.id), Some(2));
+    }
+
+    #[test]
+    fn a_task_pushed_while_a_worker_parks_is_never_left_behind() {
+        // A Worker thread that really waits on its wake word (as the JS runtime does with
+        // Atomics.waitAsync), racing an owner that pushes and wakes only a claimed Worker.
+        // A lost wake-up leaves a task queued with the Worker asleep: the owner sees no
+        // progress and the test fails instead of hanging.
+        use std::sync::atomic::AtomicBool;
+        use std::time::Duration;
+        const ROUNDS: u32 = 20_000;
+        let core = Arc::new(core());
+        let slot = core.add_slot(0);
+        let slots = vec![(0, slot.clone())];
+        let wake = Arc::new(AtomicU32::new(0));
+        let finished = Arc::new(AtomicU32::new(0));
+        let stop = Arc::new(AtomicBool::new(false));
+        let worker = {
+            let (core, slot, wake, finished, stop) = (
+                core.clone(),
+                slot.clone(),
+                wake.clone(),
+                finished.clone(),
+                stop.clone(),
+            );
+            std::thread::spawn(move || {
+                while !stop.load(Ordering::SeqCst) {
+                    let seen = wake.load(Ordering::SeqCst);
+                    match core.take(0, &slot) {
+                        Take::Task(t) => {
+                            core.complete(0, &slot, &t.state, done(t.id));
+                            finished.fetch_add(1, Ordering::SeqCst);
+                        }
+                        _ => {
+                            while wake.load(Ordering::SeqCst) == seen
+                                && !stop.load(Ordering::SeqCst)
+                            {
+                                std::thread::yield_now();
+                            }
+                        }
+                    }
+                }
+            })
+        };
+        let mut lost = None;
+        for id in 0..ROUNDS {
+            core.push(id, 0, 0, vec![]);
+            if core.claim_parked(&slots).is_some() {
+                wake.fetch_add(1, Ordering::SeqCst);
+            }
+            let deadline = Instant::now() + Duration::from_secs(10);
+            while finished.load(Ordering::SeqCst) <= id {
+                if Instant::now() > deadline {
+                    lost = Some(id);
+                    break;
+                }
+                std::thread::yield_now();
+            }
+            if lost.is_some() {
+                break;
+            }
+        }
+        stop.store(true, Ordering::SeqCst);
+        worker.join().expect("worker thread");
+        assert_eq!(lost, None, "a task stayed queued while its Worker slept");
+        assert_eq!(core.drain().0.len() as u32, ROUNDS);
     }
 
     #[test]

@@ -52,8 +52,10 @@ fn destroyed(env: &Env) -> napi::Error {
 pub struct NativeWorkerPool {
     core: Arc<Core>,
     id: u32,
-    next_task: u32,
     next_slot: u32,
+    /// The slots of the Workers that may take tasks, oldest first: the ones a new task may
+    /// wake (owner thread only, so looking through them takes no lock).
+    slots: Vec<(u32, Arc<self::core::Slot>)>,
     open: bool,
     cleanup: Option<CleanupEnvHook<Arc<Core>>>,
 }
@@ -95,8 +97,8 @@ impl NativeWorkerPool {
         Ok(Self {
             core,
             id,
-            next_task: 0,
             next_slot: 0,
+            slots: Vec::new(),
             open: true,
             cleanup: Some(cleanup),
         })
@@ -120,24 +122,40 @@ impl NativeWorkerPool {
         self.core.route(filename, name)
     }
 
-    /// Queues a serialized task; returns its id.
+    /// Queues serialized task `id` (unique among the unsettled ones). Returns the slot of a
+    /// parked Worker that was picked to take it, or -1; the caller must bump and notify that
+    /// Worker's wake word (Workers that are not parked look at the queue on their own).
     #[napi]
     pub fn submit(
         &mut self,
         env: Env,
+        id: u32,
         route: u32,
         flags: u32,
         payload: &[u8],
-    ) -> napi::Result<u32> {
+    ) -> napi::Result<i64> {
         if !self.open {
             return Err(destroyed(&env));
         }
-        let id = self.next_task;
-        self.next_task = self.next_task.wrapping_add(1);
         if self.core.push(id, route, flags, payload.to_vec()) {
             self.core.notifier().set_referenced(&env, true)?;
         }
-        Ok(id)
+        Ok(self.core.claim_parked(&self.slots).map_or(-1, i64::from))
+    }
+
+    /// Picks parked Workers for the tasks still queued, at most one per task (after a Worker
+    /// was removed, which may have been the one picked for some of them). Returns their
+    /// slots; the caller must bump and notify their wake words.
+    #[napi]
+    pub fn wake_for_queued(&self) -> Vec<u32> {
+        let mut woken = Vec::new();
+        while woken.len() < self.core.queued() {
+            match self.core.claim_parked(&self.slots) {
+                Some(slot) => woken.push(slot),
+                None => break,
+            }
+        }
+        woken
     }
 
     /// Registers a new Worker; returns the slot id it attaches with.
@@ -156,7 +174,7 @@ impl NativeWorkerPool {
         }
         let slot = self.next_slot;
         self.next_slot += 1;
-        self.core.add_slot(slot);
+        self.slots.push((slot, self.core.add_slot(slot)));
         Ok(slot)
     }
 
@@ -184,7 +202,8 @@ impl NativeWorkerPool {
     /// A Worker exited: it takes nothing more; returns the ids of the tasks it was running
     /// (their results, if any arrive, are dropped).
     #[napi]
-    pub fn worker_gone(&self, env: Env, slot: u32) -> napi::Result<Vec<u32>> {
+    pub fn worker_gone(&mut self, env: Env, slot: u32) -> napi::Result<Vec<u32>> {
+        self.slots.retain(|(id, _)| *id != slot);
         let ids = self.core.worker_gone(slot);
         self.unref_if_idle(&env)?;
         Ok(ids)
@@ -193,8 +212,14 @@ impl NativeWorkerPool {
     /// Retires the Worker in `slot` if it ran nothing for `idleMs`: returns -1 when it did
     /// (the Worker takes nothing more), else the milliseconds left (Infinity while busy).
     #[napi]
-    pub fn retire_if_idle(&self, slot: u32, idle_ms: f64) -> f64 {
-        self.core.retire_if_idle(slot, idle_ms).unwrap_or(-1.0)
+    pub fn retire_if_idle(&mut self, slot: u32, idle_ms: f64) -> f64 {
+        match self.core.retire_if_idle(slot, idle_ms) {
+            Some(left) => left,
+            None => {
+                self.slots.retain(|(id, _)| *id != slot);
+                -1.0
+            }
+        }
     }
 
     /// Closes the pool: Workers can no longer attach, and the completion callback is released.
