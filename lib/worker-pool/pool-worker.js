@@ -11,6 +11,7 @@
 const path = require('node:path');
 const { Worker, MessageChannel, receiveMessageOnPort } = require('node:worker_threads');
 const { kStartup } = require('./common');
+const { binaryPath } = require('../native');
 
 const RUNTIME = path.join(__dirname, 'runtime.js');
 
@@ -43,7 +44,7 @@ class PoolWorker {
     this.onPortMessage = onPortMessage;
     port1.on('message', (message) => onPortMessage(this, message));
     port1.unref();
-    const startup = { pool, slot, wake: this.wakeWord, route, concurrency: options.concurrentTasksPerWorker, port: port2 };
+    const startup = { addon: binaryPath(), pool, slot, wake: this.wakeWord, route, concurrency: options.concurrentTasksPerWorker, port: port2 };
     this.worker.postMessage({ [kStartup]: startup }, [port2]);
     this.worker.once('online', () => {
       this.online = true;

@@ -16,7 +16,7 @@ const { pathToFileURL } = require('node:url');
 const { performance } = require('node:perf_hooks');
 const common = require('./common');
 const ser = require('./serialize');
-const { loadNative } = require('../native');
+const { loadNative, useBinary } = require('../native');
 
 common.state.isWorkerThread = true;
 common.state.workerData = workerData;
@@ -41,6 +41,7 @@ const pulls = new Map();
 
 function start(message) {
   const startup = message[common.kStartup];
+  useBinary(startup.addon); // the owner's copy of the addon, whatever this Worker's env says
   wake = startup.wake;
   concurrency = startup.concurrency;
   port = startup.port;

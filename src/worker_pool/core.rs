@@ -212,6 +212,16 @@ impl Core {
         self.queued.load(Ordering::Acquire)
     }
 
+    /// Whether task `id` was submitted and is not settled.
+    pub(crate) fn is_unsettled(&self, id: u32) -> bool {
+        lock(&self.tasks).contains_key(&id)
+    }
+
+    /// How many routes there are (their numbers are `0..routes()`).
+    pub(crate) fn routes(&self) -> usize {
+        lock(&self.routes).len()
+    }
+
     /// Tasks submitted and not settled.
     pub(crate) fn unsettled(&self) -> usize {
         lock(&self.tasks).len()

@@ -14,13 +14,13 @@ use std::ffi::c_void;
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::{Arc, Mutex, OnceLock, Weak};
 
-use napi::bindgen_prelude::{BufferSlice, Float64ArraySlice, Function, Unknown};
+use napi::bindgen_prelude::{BufferSlice, Float64ArraySlice};
 use napi::CleanupEnvHook;
-use napi::{sys, Env, JsValue};
+use napi::{sys, Env};
 use napi_derive::napi;
 
 use self::core::{Cancel, Completion, Core, Take, TaskState, MAX_SLOT};
-use crate::napi_util::{call_global, check, throw, ErrorKind};
+use crate::napi_util::{call_global, check, guard, integer, throw, Arg, Callback, ErrorKind};
 use crate::pool::notifier::{self, HasNotifier};
 
 /// Doubles per completion in a batch: id, outcome, runMs, waitMs, byte offset, byte length,
@@ -75,14 +75,18 @@ impl NativeWorkerPool {
     /// `count` records of seven doubles (id, outcome, runMs, waitMs, byteOffset, byteLength,
     /// slot) followed by the serialized results the offsets point to.
     #[napi(constructor)]
-    pub fn new(env: Env, on_complete: Function<'_, Unknown<'_>, ()>) -> napi::Result<Self> {
+    pub fn new(env: Env, on_complete: Arg<Callback>) -> napi::Result<Self> {
+        guard(&env, || Self::start(&env, on_complete.0))
+    }
+
+    fn start(env: &Env, on_complete: Callback) -> napi::Result<Self> {
         let core = Arc::new(Core::new());
         // SAFETY: env and the callback are valid for this call; `drain` reads its owner as a
         // `Core`.
         unsafe {
             notifier::start_for(
                 &core,
-                &env,
+                env,
                 "native-parallel:WorkerPool",
                 on_complete.raw(),
                 drain,
@@ -106,20 +110,20 @@ impl NativeWorkerPool {
 
     /// The process-wide id Workers attach with.
     #[napi(getter)]
-    pub fn id(&self) -> u32 {
-        self.id
+    pub fn id(&self, env: Env) -> napi::Result<u32> {
+        guard(&env, || Ok(self.id))
     }
 
     /// Tasks waiting for a Worker.
     #[napi(getter)]
-    pub fn queued(&self) -> u32 {
-        self.core.queued() as u32
+    pub fn queued(&self, env: Env) -> napi::Result<u32> {
+        guard(&env, || Ok(self.core.queued() as u32))
     }
 
     /// The number of a (file, export name) pair, for `submit`.
     #[napi]
-    pub fn route(&self, filename: String, name: String) -> u32 {
-        self.core.route(filename, name)
+    pub fn route(&self, env: Env, filename: Arg<String>, name: Arg<String>) -> napi::Result<u32> {
+        guard(&env, || Ok(self.core.route(filename.0, name.0)))
     }
 
     /// Queues serialized task `id` (unique among the unsettled ones). Returns the slot of a
@@ -129,38 +133,59 @@ impl NativeWorkerPool {
     pub fn submit(
         &mut self,
         env: Env,
-        id: u32,
-        route: u32,
-        flags: u32,
-        payload: &[u8],
+        id: Arg<f64>,
+        route: Arg<f64>,
+        flags: Arg<f64>,
+        payload: Arg<BufferSlice<'_>>,
     ) -> napi::Result<i64> {
-        if !self.open {
-            return Err(destroyed(&env));
-        }
-        if self.core.push(id, route, flags, payload.to_vec()) {
-            self.core.notifier().set_referenced(&env, true)?;
-        }
-        Ok(self.core.claim_parked(&self.slots).map_or(-1, i64::from))
+        guard(&env, || {
+            let id = integer(&env, "id", id.0, 0, u32::MAX.into())? as u32;
+            let routes = self.core.routes() as i64;
+            let route = integer(&env, "route", route.0, 0, routes - 1)? as u32;
+            let flags = integer(&env, "flags", flags.0, 0, u32::MAX.into())? as u32;
+            if !self.open {
+                return Err(destroyed(&env));
+            }
+            if self.core.is_unsettled(id) {
+                return Err(throw(
+                    &env,
+                    ErrorKind::Range,
+                    "ERR_OUT_OF_RANGE",
+                    "a task with this id is still unsettled",
+                ));
+            }
+            if self.core.push(id, route, flags, payload.0.to_vec()) {
+                self.core.notifier().set_referenced(&env, true)?;
+            }
+            Ok(self.core.claim_parked(&self.slots).map_or(-1, i64::from))
+        })
     }
 
     /// Picks parked Workers for the tasks still queued, at most one per task (after a Worker
     /// was removed, which may have been the one picked for some of them). Returns their
     /// slots; the caller must bump and notify their wake words.
     #[napi]
-    pub fn wake_for_queued(&self) -> Vec<u32> {
-        let mut woken = Vec::new();
-        while woken.len() < self.core.queued() {
-            match self.core.claim_parked(&self.slots) {
-                Some(slot) => woken.push(slot),
-                None => break,
+    pub fn wake_for_queued(&self, env: Env) -> napi::Result<Vec<u32>> {
+        guard(&env, || {
+            let mut woken = Vec::new();
+            while woken.len() < self.core.queued() {
+                match self.core.claim_parked(&self.slots) {
+                    Some(slot) => woken.push(slot),
+                    None => break,
+                }
             }
-        }
-        woken
+            Ok(woken)
+        })
     }
 
     /// Registers a new Worker; returns the slot id it attaches with.
     #[napi]
     pub fn add_worker(&mut self, env: Env) -> napi::Result<u32> {
+        guard(&env, || self.add_slot(&env))
+    }
+
+    fn add_slot(&mut self, env: &Env) -> napi::Result<u32> {
+        let env = *env;
         if !self.open {
             return Err(destroyed(&env));
         }
@@ -181,60 +206,87 @@ impl NativeWorkerPool {
     /// Cancels a task: -1 when it had not started (it never will and is never reported), the
     /// slot of its Worker when it is running, -2 when it is finished or unknown.
     #[napi]
-    pub fn cancel(&self, env: Env, id: u32) -> napi::Result<i64> {
-        let out = match self.core.cancel(id) {
-            Cancel::Dropped => -1,
-            Cancel::Running(slot) => i64::from(slot),
-            Cancel::Unknown => -2,
-        };
-        self.unref_if_idle(&env)?;
-        Ok(out)
+    pub fn cancel(&self, env: Env, id: Arg<f64>) -> napi::Result<i64> {
+        guard(&env, || {
+            let id = integer(&env, "id", id.0, 0, u32::MAX.into())? as u32;
+            let out = match self.core.cancel(id) {
+                Cancel::Dropped => -1,
+                Cancel::Running(slot) => i64::from(slot),
+                Cancel::Unknown => -2,
+            };
+            self.unref_if_idle(&env)?;
+            Ok(out)
+        })
     }
 
     /// Cancels every queued task; returns their ids.
     #[napi]
     pub fn cancel_queued(&self, env: Env) -> napi::Result<Vec<u32>> {
-        let ids = self.core.cancel_queued();
-        self.unref_if_idle(&env)?;
-        Ok(ids)
+        guard(&env, || {
+            let ids = self.core.cancel_queued();
+            self.unref_if_idle(&env)?;
+            Ok(ids)
+        })
     }
 
     /// A Worker exited: it takes nothing more; returns the ids of the tasks it was running
     /// (their results, if any arrive, are dropped).
     #[napi]
-    pub fn worker_gone(&mut self, env: Env, slot: u32) -> napi::Result<Vec<u32>> {
-        self.slots.retain(|(id, _)| *id != slot);
-        let ids = self.core.worker_gone(slot);
-        self.unref_if_idle(&env)?;
-        Ok(ids)
+    pub fn worker_gone(&mut self, env: Env, slot: Arg<f64>) -> napi::Result<Vec<u32>> {
+        guard(&env, || {
+            let slot = integer(&env, "slot", slot.0, 0, MAX_SLOT.into())? as u32;
+            self.slots.retain(|(id, _)| *id != slot);
+            let ids = self.core.worker_gone(slot);
+            self.unref_if_idle(&env)?;
+            Ok(ids)
+        })
     }
 
     /// Retires the Worker in `slot` if it ran nothing for `idleMs`: returns -1 when it did
     /// (the Worker takes nothing more), else the milliseconds left (Infinity while busy).
     #[napi]
-    pub fn retire_if_idle(&mut self, slot: u32, idle_ms: f64) -> f64 {
-        match self.core.retire_if_idle(slot, idle_ms) {
-            Some(left) => left,
-            None => {
-                self.slots.retain(|(id, _)| *id != slot);
-                -1.0
+    pub fn retire_if_idle(
+        &mut self,
+        env: Env,
+        slot: Arg<f64>,
+        idle_ms: Arg<f64>,
+    ) -> napi::Result<f64> {
+        guard(&env, || {
+            let slot = integer(&env, "slot", slot.0, 0, MAX_SLOT.into())? as u32;
+            let idle_ms = idle_ms.0;
+            if idle_ms.is_nan() || idle_ms < 0.0 {
+                return Err(throw(
+                    &env,
+                    ErrorKind::Range,
+                    "ERR_OUT_OF_RANGE",
+                    "idleMs must be a number >= 0",
+                ));
             }
-        }
+            Ok(match self.core.retire_if_idle(slot, idle_ms) {
+                Some(left) => left,
+                None => {
+                    self.slots.retain(|(id, _)| *id != slot);
+                    -1.0
+                }
+            })
+        })
     }
 
     /// Closes the pool: Workers can no longer attach, and the completion callback is released.
     #[napi]
     pub fn close(&mut self, env: Env) -> napi::Result<()> {
-        if !self.open {
-            return Ok(());
-        }
-        self.open = false;
-        pools().remove(&self.id);
-        self.core.notifier().release();
-        if let Some(hook) = self.cleanup.take() {
-            env.remove_env_cleanup_hook(hook)?;
-        }
-        Ok(())
+        guard(&env, || {
+            if !self.open {
+                return Ok(());
+            }
+            self.open = false;
+            pools().remove(&self.id);
+            self.core.notifier().release();
+            if let Some(hook) = self.cleanup.take() {
+                env.remove_env_cleanup_hook(hook)?;
+            }
+            Ok(())
+        })
     }
 
     fn unref_if_idle(&self, env: &Env) -> napi::Result<()> {
@@ -267,7 +319,16 @@ impl std::fmt::Debug for NativeWorkerSlot {
 impl NativeWorkerSlot {
     /// Attaches to slot `slot` of pool `pool` (throws ERR_POOL_DESTROYED when either is gone).
     #[napi(factory)]
-    pub fn attach(env: Env, pool: u32, slot: u32) -> napi::Result<Self> {
+    pub fn attach(env: Env, pool: Arg<f64>, slot: Arg<f64>) -> napi::Result<Self> {
+        guard(&env, || {
+            let pool = integer(&env, "pool", pool.0, 0, u32::MAX.into())? as u32;
+            let slot = integer(&env, "slot", slot.0, 0, MAX_SLOT.into())? as u32;
+            Self::attach_to(&env, pool, slot)
+        })
+    }
+
+    fn attach_to(env: &Env, pool: u32, slot: u32) -> napi::Result<Self> {
+        let env = *env;
         let core = pools().get(&pool).and_then(Weak::upgrade);
         let Some(core) = core else {
             return Err(destroyed(&env));
@@ -288,6 +349,14 @@ impl NativeWorkerSlot {
     /// empty, -1 when this Worker was retired.
     #[napi]
     pub fn take<'env>(
+        &mut self,
+        env: &'env Env,
+        meta: Arg<Float64ArraySlice<'_>>,
+    ) -> napi::Result<Option<BufferSlice<'env>>> {
+        guard(env, || self.take_into(env, meta.0))
+    }
+
+    fn take_into<'env>(
         &mut self,
         env: &'env Env,
         mut meta: Float64ArraySlice<'_>,
@@ -328,25 +397,40 @@ impl NativeWorkerSlot {
 
     /// Reports task `id` finished with `outcome` and its serialized result or error.
     #[napi]
-    pub fn complete(&mut self, id: u32, outcome: u32, bytes: &[u8], run_ms: f64) {
-        let Some((state, wait_ms)) = self.running.remove(&id) else {
-            return;
-        };
-        let done = Completion {
-            id,
-            slot: self.slot_id,
-            outcome,
-            run_ms,
-            wait_ms,
-            bytes: bytes.to_vec(),
-        };
-        self.core.complete(self.slot_id, &self.slot, &state, done);
+    pub fn complete(
+        &mut self,
+        env: Env,
+        id: Arg<f64>,
+        outcome: Arg<f64>,
+        bytes: Arg<BufferSlice<'_>>,
+        run_ms: Arg<f64>,
+    ) -> napi::Result<()> {
+        guard(&env, || {
+            let id = integer(&env, "id", id.0, 0, u32::MAX.into())? as u32;
+            let outcome = integer(&env, "outcome", outcome.0, 0, u32::MAX.into())? as u32;
+            let Some((state, wait_ms)) = self.running.remove(&id) else {
+                return Ok(());
+            };
+            let done = Completion {
+                id,
+                slot: self.slot_id,
+                outcome,
+                run_ms: run_ms.0,
+                wait_ms,
+                bytes: bytes.0.to_vec(),
+            };
+            self.core.complete(self.slot_id, &self.slot, &state, done);
+            Ok(())
+        })
     }
 
     /// The file and export name of a route number.
     #[napi]
-    pub fn route_of(&self, route: u32) -> Option<Vec<String>> {
-        self.core.route_of(route).map(|(f, n)| vec![f, n])
+    pub fn route_of(&self, env: Env, route: Arg<f64>) -> napi::Result<Option<Vec<String>>> {
+        guard(&env, || {
+            let route = integer(&env, "route", route.0, 0, u32::MAX.into())? as u32;
+            Ok(self.core.route_of(route).map(|(f, n)| vec![f, n]))
+        })
     }
 }
 
