@@ -502,3 +502,124 @@ export interface Cluster extends NodeJS.EventEmitter {
 
 /** The process's cluster: the primary's, or the worker side in a worker the cluster started. */
 export declare const cluster: Cluster;
+
+import { EventEmitter as WorkerPoolEventEmitter } from 'node:events';
+
+/** Options of `new WorkerPool()`: Piscina 5's names, defaults and meaning. */
+export interface WorkerPoolOptions {
+  /** The task file: a path or `file:` URL, CommonJS or ESM (default null: give it per run). */
+  filename?: string | URL | null;
+  /** Export to call when the module is not itself a function (default `'default'`). */
+  name?: string | null;
+  /** Workers kept alive (default: half the CPUs, at least 1). */
+  minThreads?: number;
+  /** Workers at most (default: 1.5 × CPUs). */
+  maxThreads?: number;
+  /** Milliseconds an idle Worker above minThreads lives (default 0). */
+  idleTimeout?: number;
+  /** Tasks that may wait beyond the running ones (default Infinity; `'auto'`: maxThreads²). */
+  maxQueue?: number | 'auto';
+  /** Tasks one Worker runs at once (default 1). */
+  concurrentTasksPerWorker?: number;
+  /** Accepted for Piscina compatibility; Workers never block while idle. */
+  atomics?: 'sync' | 'async' | 'disabled';
+  resourceLimits?: import('node:worker_threads').ResourceLimits;
+  env?: NodeJS.ProcessEnv | symbol;
+  argv?: any[];
+  execArgv?: string[];
+  /** Cloned into each Worker: `require('node:worker_threads').workerData` and `WorkerPool.workerData`. */
+  workerData?: any;
+  trackUnmanagedFds?: boolean;
+  /** Milliseconds `close()` waits for tasks before it destroys the pool (default 30000). */
+  closeTimeout?: number;
+  /** Keep run/wait time histograms (default true). */
+  recordTiming?: boolean;
+}
+
+/** Options of `WorkerPool#run()`. */
+export interface WorkerPoolRunOptions {
+  name?: string | null;
+  filename?: string | URL | null;
+  signal?: AbortSignal | { once(event: 'abort', listener: () => void): unknown; off(event: 'abort', listener: () => void): unknown } | null;
+  /** Moved (transferred) to the Worker, not copied. */
+  transferList?: readonly any[];
+}
+
+/** Piscina 5's histogram summary (milliseconds). */
+export interface WorkerPoolHistogramSummary {
+  average: number;
+  mean: number;
+  stddev: number;
+  min: number;
+  max: number;
+  p0_001: number;
+  p0_01: number;
+  p0_1: number;
+  p1: number;
+  p2_5: number;
+  p10: number;
+  p25: number;
+  p50: number;
+  p75: number;
+  p90: number;
+  p97_5: number;
+  p99: number;
+  p99_9: number;
+  p99_99: number;
+  p99_999: number;
+}
+
+/** What 'workerCreate' and 'workerDestroy' carry (Piscina's `PiscinaWorker`). */
+export interface WorkerPoolWorkerInfo {
+  readonly id: number;
+  readonly currentUsage: number;
+  readonly isRunningAbortableTask: boolean;
+  readonly histogram: WorkerPoolHistogramSummary | null;
+  readonly terminating: boolean;
+  readonly destroyed: boolean;
+}
+
+/**
+ * The user's own JavaScript on worker_threads with Piscina 5's API; the queue and the hand-off
+ * are native. Errors: ERR_POOL_DESTROYED, ERR_QUEUE_FULL, ABORT_ERR (AbortError),
+ * ERR_WORKER_EXITED, ERR_WORKER_OUT_OF_MEMORY, ERR_INVALID_ARG_TYPE, ERR_OUT_OF_RANGE.
+ */
+export declare class WorkerPool<T = any, R = any> extends WorkerPoolEventEmitter implements AsyncDisposable {
+  constructor(options?: WorkerPoolOptions);
+  run(task: T, options?: WorkerPoolRunOptions): Promise<R>;
+  /** Lets tasks finish (`force`: queued ones reject with AbortError), then destroys. */
+  close(options?: { force?: boolean }): Promise<void>;
+  /** Stops every Worker; unfinished tasks reject with ERR_POOL_DESTROYED. */
+  destroy(): Promise<void>;
+  [Symbol.asyncDispose](): Promise<void>;
+  readonly options: Readonly<Required<Omit<WorkerPoolOptions, 'filename' | 'name' | 'maxQueue'>>> & { filename: string | null; name: string; maxQueue: number };
+  readonly minThreads: number;
+  readonly maxThreads: number;
+  readonly threads: import('node:worker_threads').Worker[];
+  readonly queueSize: number;
+  readonly completed: number;
+  readonly duration: number;
+  readonly utilization: number;
+  readonly needsDrain: boolean;
+  readonly runTime: WorkerPoolHistogramSummary | undefined;
+  readonly waitTime: WorkerPoolHistogramSummary | undefined;
+  readonly histogram: {
+    readonly runTime: WorkerPoolHistogramSummary | undefined;
+    readonly waitTime: WorkerPoolHistogramSummary | undefined;
+    resetRunTime(): void;
+    resetWaitTime(): void;
+  };
+  static readonly isWorkerThread: boolean;
+  static readonly workerData: any;
+  static readonly WorkerPool: typeof WorkerPool;
+  /** Marks a value to be transferred (moved), as a task or as a task's result. */
+  static move<V>(value: V): V;
+  static readonly transferableSymbol: symbol;
+  static readonly valueSymbol: symbol;
+  static readonly queueOptionsSymbol: symbol;
+  on(event: 'error', listener: (error: NativeParallelError) => void): this;
+  on(event: 'drain' | 'needsDrain' | 'close', listener: () => void): this;
+  on(event: 'message', listener: (message: any) => void): this;
+  on(event: 'workerCreate' | 'workerDestroy', listener: (worker: WorkerPoolWorkerInfo) => void): this;
+  on(event: string | symbol, listener: (...args: any[]) => void): this;
+}

@@ -2,4 +2,5 @@
 import cjs from './index.js';
 
 export const { ThreadPool, ProcessPool, SharedMemory, AbortError, compare, cluster } = cjs;
+export const { WorkerPool } = cjs;
 export default cjs;

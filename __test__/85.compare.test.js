@@ -11,7 +11,7 @@ const { now, msSince, cpuMark, cpuMsSince, threadsCpuMsBetween } = require('../l
 const { waitForNoChildren } = require('./helpers/processes');
 
 const BIN = path.join(__dirname, '..', 'bin', 'native-parallel.js');
-const ALL_ENGINES = ['js', 'worker_threads', 'piscina', 'cluster', 'native-threads', 'native-processes', 'native-cluster'];
+const ALL_ENGINES = ['js', 'worker_threads', 'piscina', 'cluster', 'native-threads', 'native-processes', 'native-cluster', 'native-workers'];
 const KERNELS = ['mandelbrot', 'matmul', 'sha256', 'blur', 'histogram', 'sort', 'primes'];
 
 function cli(args, timeoutMs = 120000) {

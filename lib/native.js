@@ -49,8 +49,21 @@ const testBinaryName = () => `native-parallel.${platformTriple()}.test-kernels.n
 
 const testing = () => process.env[TEST_KERNELS_ENV] === '1';
 
-/** The binary this process loads (cluster workers are told to load the same one). */
-const binaryPath = () => path.join(__dirname, '..', testing() ? testBinaryName() : binaryName());
+/** Set by `useBinary` in a WorkerPool Worker: the file its pool's owner loaded. */
+let chosen = null;
+
+/** The binary this process loads (cluster workers and WorkerPool Workers load the same one). */
+const binaryPath = () => chosen ?? path.join(__dirname, '..', testing() ? testBinaryName() : binaryName());
+
+/**
+ * Makes this thread load the addon at `file`, the one its WorkerPool's owner loaded (a Worker
+ * may have an `env` of its own, without the variable that chose the owner's file, and two
+ * copies of the addon would not share the pool). Call before anything loads it.
+ * @param {string} file
+ */
+function useBinary(file) {
+  if (cached === undefined) chosen = file;
+}
 
 let cached;
 let failure;
@@ -75,4 +88,4 @@ function loadNative(feature = 'native-parallel') {
   throw unsupportedPlatform(`${feature} (the native addon ${name} could not be loaded: ${failure.message.split('\n')[0]}${hint})`, failure);
 }
 
-module.exports = { loadNative, binaryName, binaryPath, platformTriple, testBinaryName, TEST_KERNELS_ENV };
+module.exports = { loadNative, useBinary, binaryName, binaryPath, platformTriple, testBinaryName, TEST_KERNELS_ENV };

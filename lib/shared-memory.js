@@ -99,6 +99,7 @@ class SharedMemory {
     inPlaceBuffers.add(this.#buffer);
     owners.set(this.#buffer, this);
     released.register(this, this.#id, this);
+    adopted.set(this.#id, new WeakRef(this.#buffer)); // WorkerPool results come back to this buffer
   }
 
   /** The memory, as an ArrayBuffer (zero-length once closed). */
@@ -263,4 +264,27 @@ function unpinAll(pinned) {
   for (const shm of pinned) shm[kUnpin]();
 }
 
-module.exports = { SharedMemory, isSharedMemory, sharedMemoryOf, pinViews, unpinAll, releaseListeners };
+/** This thread's SharedMemory for each segment adopted by id (a WorkerPool task's views). */
+const adopted = new Map();
+
+/**
+ * The buffer of the live SharedMemory segment with process-unique id `id`, in this thread
+ * (made once per thread and reused while it lives). Throws ERR_INVALID_STATE when it is closed.
+ * @param {number} id
+ * @returns {ArrayBuffer}
+ */
+function adoptSegment(id) {
+  const known = adopted.get(id)?.deref();
+  if (known !== undefined && known.byteLength > 0) return known;
+  adopting = native().fromId(id);
+  let shm;
+  try {
+    shm = new SharedMemory(0);
+  } finally {
+    adopting = null;
+  }
+  adopted.set(id, new WeakRef(shm.buffer));
+  return shm.buffer;
+}
+
+module.exports = { SharedMemory, isSharedMemory, sharedMemoryOf, pinViews, unpinAll, releaseListeners, kId, adoptSegment };

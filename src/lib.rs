@@ -12,3 +12,4 @@ mod pool;
 mod process_pool;
 mod shm;
 mod sys;
+mod worker_pool;

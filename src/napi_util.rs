@@ -230,6 +230,41 @@ pub(crate) fn check(status: sys::napi_status, what: &str) -> napi::Result<()> {
     }
 }
 
+/// Calls `callback(...args)` with the global object as `this` (the drains of the threadsafe
+/// functions hand their batches to JavaScript this way); `what` names the call in errors.
+///
+/// # Safety
+/// Must run on the JavaScript thread of `env`, inside a napi callback; `callback` and `args`
+/// must be values of that env, and `callback` a function.
+pub(crate) unsafe fn call_global(
+    env: sys::napi_env,
+    callback: sys::napi_value,
+    args: &[sys::napi_value],
+    what: &str,
+) -> napi::Result<()> {
+    let mut global = std::ptr::null_mut();
+    // SAFETY (this block): the env is live for this callback (caller) and every handle passed
+    // belongs to it; `args` outlives the call.
+    unsafe {
+        check(
+            sys::napi_get_global(env, &mut global),
+            "reading the global object",
+        )?;
+        let mut result = std::ptr::null_mut();
+        check(
+            sys::napi_call_function(
+                env,
+                global,
+                callback,
+                args.len(),
+                args.as_ptr(),
+                &mut result,
+            ),
+            what,
+        )
+    }
+}
+
 /// Test builds only: panics inside [`guard`], so the tests can check a panic in an entry point
 /// becomes a thrown `ERR_NATIVE_PANIC` and the process lives on.
 #[cfg(feature = "test-kernels")]

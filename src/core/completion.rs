@@ -28,7 +28,7 @@ use napi::bindgen_prelude::ToNapiValue;
 use napi::{sys, Env};
 use napi_derive::napi;
 
-use crate::napi_util::{check, Callback};
+use crate::napi_util::{call_global, check, Callback};
 
 /// What one drain hands to JavaScript: `numbers` holds records of `width` numbers each (their
 /// layout is the engine's: [`super::task::TaskField`] for the pools), `messages` the string
@@ -294,20 +294,10 @@ unsafe extern "C" fn call_js<T: Source>(
 /// function of that env.
 unsafe fn deliver(env: &Env, callback: sys::napi_value, batch: Batch) -> napi::Result<()> {
     let raw = env.raw();
-    let mut global = ptr::null_mut();
-    // SAFETY (this block): the env is live for this callback (caller), every handle passed
-    // belongs to it, and `args` outlives the call.
+    // SAFETY: the env is live for this callback (caller); the batch value belongs to it.
     unsafe {
         let args = [Batch::to_napi_value(raw, batch)?];
-        check(
-            sys::napi_get_global(raw, &mut global),
-            "reading the global object",
-        )?;
-        let mut result = ptr::null_mut();
-        check(
-            sys::napi_call_function(raw, global, callback, 1, args.as_ptr(), &mut result),
-            "calling the completion callback",
-        )
+        call_global(raw, callback, &args, "calling the completion callback")
     }
 }
 

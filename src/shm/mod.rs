@@ -23,7 +23,7 @@ use napi::bindgen_prelude::Unknown;
 use napi::{sys, Env, JsValue};
 use napi_derive::napi;
 
-use crate::napi_util::{check, guard, integer, throw, Arg, ErrorKind};
+use crate::napi_util::{check, guard, integer, throw, Arg, ErrorKind, MAX_SAFE_INTEGER};
 pub(crate) use segment::Segment;
 use segment::SegmentError;
 use waiter::{AsyncWait, Pending};
@@ -81,6 +81,28 @@ impl NativeSharedMemory {
         guard(&env, || {
             let fd = integer(&env, "fd", fd.0, 0, i32::MAX.into())? as i32;
             let segment = Segment::open(fd).map_err(|e| segment_error(&env, e))?;
+            Ok(Self {
+                segment: Some(segment),
+                waits: Arc::default(),
+            })
+        })
+    }
+
+    /// The live segment with process-unique id `id` (`shm.id` of a SharedMemory made by any
+    /// thread of this process), mapped once and shared: how a WorkerPool task hands a Worker
+    /// a SharedMemory view by reference. Throws ERR_INVALID_STATE when it is closed.
+    #[napi(factory)]
+    pub fn from_id(env: Env, id: Arg<f64>) -> napi::Result<Self> {
+        guard(&env, || {
+            let id = integer(&env, "id", id.0, 1, MAX_SAFE_INTEGER)? as u64;
+            let Some(segment) = Segment::find(id) else {
+                return Err(throw(
+                    &env,
+                    ErrorKind::Error,
+                    "ERR_INVALID_STATE",
+                    "the SharedMemory is closed",
+                ));
+            };
             Ok(Self {
                 segment: Some(segment),
                 waits: Arc::default(),

@@ -18,6 +18,7 @@ const engines = [
   require('./native-threads'),
   require('./native-processes'),
   require('./native-cluster'),
+  require('./native-workers'),
 ];
 
 const byName = new Map(engines.map((e) => [e.name, e]));

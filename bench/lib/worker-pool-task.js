@@ -1,0 +1,4 @@
+'use strict';
+
+/** The noop task of bench/worker-pool.js, the same for WorkerPool and Piscina. */
+module.exports = () => {};

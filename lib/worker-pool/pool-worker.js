@@ -1,0 +1,97 @@
+'use strict';
+
+/**
+ * One Worker of a WorkerPool, seen from the owner: starts it (the task-side runtime, with the
+ * user's `workerData`), hands it the startup message and the private port, and forwards its
+ * events. The Worker never holds the owner's event loop open: the pool's native completion
+ * callback does that while tasks are in flight.
+ * @module native-parallel/lib/worker-pool/pool-worker
+ */
+
+const path = require('node:path');
+const { Worker, MessageChannel, receiveMessageOnPort } = require('node:worker_threads');
+const { kStartup } = require('./common');
+const { binaryPath } = require('../native');
+
+const RUNTIME = path.join(__dirname, 'runtime.js');
+
+class PoolWorker {
+  /** Set once the pool stopped counting on this Worker (exited, or being terminated). */
+  gone = false;
+  /** Set once the Worker is running JavaScript. */
+  online = false;
+  /** task id → a result that came over the port before its completion was seen */
+  results = new Map();
+
+  /**
+   * @param {{ slot: number, pool: number, route: number, options: Record<string, any>,
+   *   onPortMessage: (pw: PoolWorker, message: any) => void }} init
+   */
+  constructor({ slot, pool, route, options, onPortMessage }) {
+    this.slot = slot;
+    /** This Worker's own wake word (a cache line of its own): bumped and notified to wake it. */
+    this.wakeWord = new Int32Array(new SharedArrayBuffer(64), 0, 1);
+    this.worker = new Worker(RUNTIME, {
+      env: options.env,
+      argv: options.argv,
+      execArgv: options.execArgv,
+      resourceLimits: options.resourceLimits,
+      workerData: options.workerData,
+      trackUnmanagedFds: options.trackUnmanagedFds,
+    });
+    const { port1, port2 } = new MessageChannel();
+    this.port = port1;
+    this.onPortMessage = onPortMessage;
+    port1.on('message', (message) => onPortMessage(this, message));
+    port1.unref();
+    const startup = { addon: binaryPath(), pool, slot, wake: this.wakeWord, route, concurrency: options.concurrentTasksPerWorker, port: port2 };
+    this.worker.postMessage({ [kStartup]: startup }, [port2]);
+    this.worker.once('online', () => {
+      this.online = true;
+    });
+  }
+
+  /** Lets the process exit while this Worker lives (call after adding every listener). */
+  unref() {
+    this.worker.unref();
+    this.port.unref();
+  }
+
+  /** Wakes the Worker (the pool picked it to take a task: src/worker_pool/core.rs, "Parking"). */
+  wake() {
+    Atomics.add(this.wakeWord, 0, 1);
+    Atomics.notify(this.wakeWord, 0, 1);
+  }
+
+  get threadId() {
+    return this.worker.threadId;
+  }
+
+  /**
+   * The result of task `id` that the Worker posted on the port before it reported the task
+   * done: already received, or waiting in the port (read now, without an event-loop turn).
+   * @param {number} id
+   * @returns {{ found: boolean, value?: any }}
+   */
+  takeResult(id) {
+    for (;;) {
+      if (this.results.has(id)) {
+        const value = this.results.get(id);
+        this.results.delete(id);
+        return { found: true, value };
+      }
+      const entry = receiveMessageOnPort(this.port);
+      if (entry === undefined) return { found: false };
+      this.onPortMessage(this, entry.message);
+    }
+  }
+
+  /** Stops the Worker; resolves once it exited. */
+  terminate() {
+    this.gone = true;
+    this.port.close();
+    return this.worker.terminate();
+  }
+}
+
+module.exports = { PoolWorker };
