@@ -20,44 +20,41 @@
 // USE OR OTHER DEALINGS IN THE SOFTWARE.
 
 'use strict';
-// test-cluster-worker-exit.js
-// verifies that, when a child process exits (by calling `process.exit(code)`)
+// test-cluster-worker-kill.js
+// verifies that, when a child process is killed (we use SIGKILL)
 // - the primary receives the proper events in the proper order, no duplicates
 // - the exitCode and signalCode are correct in the 'exit' event
 // - the worker.exitedAfterDisconnect flag, and worker.state are correct
 // - the worker process actually goes away
 
-const common = require('../common');
+const common = require('../../common');
 const assert = require('assert');
 const cluster = require('cluster');
 
-const EXIT_CODE = 42;
-
 if (cluster.isWorker) {
   const http = require('http');
-  const server = new http.Server(() => { });
+  const server = http.Server(() => { });
 
-  server.once('listening', common.mustCall(() => {
-    process.exit(EXIT_CODE);
-  }));
+  server.once('listening', common.mustCall());
   server.listen(0, '127.0.0.1');
 
 } else if (cluster.isPrimary) {
 
+  const KILL_SIGNAL = 'SIGKILL';
   const expected_results = {
     cluster_emitDisconnect: [1, "the cluster did not emit 'disconnect'"],
     cluster_emitExit: [1, "the cluster did not emit 'exit'"],
-    cluster_exitCode: [EXIT_CODE, 'the cluster exited w/ incorrect exitCode'],
-    cluster_signalCode: [null, 'the cluster exited w/ incorrect signalCode'],
+    cluster_exitCode: [null, 'the cluster exited w/ incorrect exitCode'],
+    cluster_signalCode: [KILL_SIGNAL,
+                         'the cluster exited w/ incorrect signalCode'],
     worker_emitDisconnect: [1, "the worker did not emit 'disconnect'"],
     worker_emitExit: [1, "the worker did not emit 'exit'"],
     worker_state: ['disconnected', 'the worker state is incorrect'],
-    worker_exitedAfterDisconnect: [
-      false, 'the .exitedAfterDisconnect flag is incorrect',
-    ],
+    worker_exitedAfter: [false, 'the .exitedAfterDisconnect flag is incorrect'],
     worker_died: [true, 'the worker is still running'],
-    worker_exitCode: [EXIT_CODE, 'the worker exited w/ incorrect exitCode'],
-    worker_signalCode: [null, 'the worker exited w/ incorrect signalCode']
+    worker_exitCode: [null, 'the worker exited w/ incorrect exitCode'],
+    worker_signalCode: [KILL_SIGNAL,
+                        'the worker exited w/ incorrect signalCode']
   };
   const results = {
     cluster_emitDisconnect: 0,
@@ -69,6 +66,12 @@ if (cluster.isWorker) {
 
   // start worker
   const worker = cluster.fork();
+
+  // When the worker is up and running, kill it
+  worker.once('listening', common.mustCall(() => {
+    worker.process.kill(KILL_SIGNAL);
+  }));
+
 
   // Check cluster events
   cluster.on('disconnect', common.mustCall(() => {
@@ -83,11 +86,8 @@ if (cluster.isWorker) {
   // Check worker events and properties
   worker.on('disconnect', common.mustCall(() => {
     results.worker_emitDisconnect += 1;
-    results.worker_exitedAfterDisconnect = worker.exitedAfterDisconnect;
+    results.worker_exitedAfter = worker.exitedAfterDisconnect;
     results.worker_state = worker.state;
-    if (results.worker_emitExit > 0) {
-      process.nextTick(() => finish_test());
-    }
   }));
 
   // Check that the worker died
@@ -96,24 +96,11 @@ if (cluster.isWorker) {
     results.worker_signalCode = signalCode;
     results.worker_emitExit += 1;
     results.worker_died = !common.isAlive(worker.process.pid);
-    if (results.worker_emitDisconnect > 0) {
-      process.nextTick(() => finish_test());
-    }
   }));
 
-  const finish_test = () => {
-    try {
-      checkResults(expected_results, results);
-    } catch (exc) {
-      if (exc.name !== 'AssertionError') {
-        console.trace(exc);
-      }
-
-      process.exit(1);
-      return;
-    }
-    process.exit(0);
-  };
+  process.on('exit', () => {
+    checkResults(expected_results, results);
+  });
 }
 
 // Some helper functions ...
@@ -124,7 +111,7 @@ function checkResults(expected_results, results) {
     const expected = expected_results[k];
 
     assert.strictEqual(
-      actual, expected?.length ? expected[0] : expected,
+      actual, expected && expected.length ? expected[0] : expected,
       `${expected[1] || ''} [expected: ${expected[0]} / actual: ${actual}]`);
   }
 }

@@ -20,45 +20,51 @@
 // USE OR OTHER DEALINGS IN THE SOFTWARE.
 
 'use strict';
-require('../common');
+require('../../common');
 const assert = require('assert');
 const cluster = require('cluster');
+const debug = require('util').debuglog('test');
 
 assert(cluster.isPrimary);
 
-// cluster.settings should not be initialized until needed
-assert.deepStrictEqual(cluster.settings, {});
+// The cluster.settings object is cloned even though the current implementation
+// makes that unnecessary. This is to make the test less fragile if the
+// implementation ever changes such that cluster.settings is mutated instead of
+// replaced.
+const cheapClone = (obj) => JSON.parse(JSON.stringify(obj));
 
-cluster.setupPrimary();
-assert.deepStrictEqual(cluster.settings, {
-  args: process.argv.slice(2),
-  exec: process.argv[1],
-  execArgv: process.execArgv,
-  silent: false,
-  schedulingPolicy: 2,
+const configs = [];
+
+// Capture changes
+cluster.on('setup', () => {
+  debug(`"setup" emitted ${JSON.stringify(cluster.settings)}`);
+  configs.push(cheapClone(cluster.settings));
 });
-console.log('ok sets defaults');
 
-cluster.setupPrimary({ exec: 'overridden' });
-assert.strictEqual(cluster.settings.exec, 'overridden');
-console.log('ok overrides defaults');
+const execs = [
+  'node-next',
+  'node-next-2',
+  'node-next-3',
+];
 
-cluster.setupPrimary({ args: ['foo', 'bar'] });
-assert.strictEqual(cluster.settings.exec, 'overridden');
-assert.deepStrictEqual(cluster.settings.args, ['foo', 'bar']);
+process.on('exit', () => {
+  // Tests that "setup" is emitted for every call to setupPrimary
+  assert.strictEqual(configs.length, execs.length);
 
-cluster.setupPrimary({ execArgv: ['baz', 'bang'] });
-assert.strictEqual(cluster.settings.exec, 'overridden');
-assert.deepStrictEqual(cluster.settings.args, ['foo', 'bar']);
-assert.deepStrictEqual(cluster.settings.execArgv, ['baz', 'bang']);
-console.log('ok preserves unchanged settings on repeated calls');
-
-cluster.setupPrimary();
-assert.deepStrictEqual(cluster.settings, {
-  args: ['foo', 'bar'],
-  exec: 'overridden',
-  execArgv: ['baz', 'bang'],
-  silent: false,
-  schedulingPolicy: 2,
+  assert.strictEqual(configs[0].exec, execs[0]);
+  assert.strictEqual(configs[1].exec, execs[1]);
+  assert.strictEqual(configs[2].exec, execs[2]);
 });
-console.log('ok preserves current settings');
+
+// Make changes to cluster settings
+execs.forEach((v, i) => {
+  setTimeout(() => {
+    cluster.setupPrimary({ exec: v });
+  }, i * 100);
+});
+
+// Cluster emits 'setup' asynchronously, so we must stay alive long
+// enough for that to happen
+setTimeout(() => {
+  debug('cluster setup complete');
+}, (execs.length + 1) * 100);
