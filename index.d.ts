@@ -321,7 +321,7 @@ export interface ClusterSettings {
   inspectPort?: number | (() => number);
   /** Default 'reuseport' (`'shared'` when `schedulingPolicy` is SCHED_NONE). Cannot change while workers run. */
   balance?: ClusterBalance;
-  /** Default 'advanced' (v8.serialize). */
+  /** Default 'json', as node:cluster; 'advanced' is v8.serialize (Maps, BigInts, typed arrays, cycles). */
   serialization?: 'advanced' | 'json';
   /** Restart crashed workers with backoff. Default `false` (off, as node:cluster); `{}` for the defaults. */
   restart?: ClusterRestartPolicy | false;

@@ -65,9 +65,8 @@ test.each([
 });
 
 test.each([
-  ['a string', 'ERR_INVALID_ARG_TYPE'],
-  [[], 'ERR_INVALID_ARG_TYPE'],
   [{ KEY: Symbol('s') }, 'ERR_INVALID_ARG_TYPE'],
+  [['a', Symbol('s')], 'ERR_INVALID_ARG_TYPE'],
   [{ KEY: 'a\0b' }, 'ERR_INVALID_ARG_VALUE'],
   [{ '': 'empty' }, 'ERR_INVALID_ARG_VALUE'],
 ])('fork(%p) throws %s and starts nothing', (env, code) => {

@@ -39,9 +39,13 @@ test("node's fork-per-CPU example: every worker listens on one port and every on
   expect(sorted(native.stdout)).toEqual(sorted(node.stdout));
 });
 
-test('an Express app: app.listen(port) in two workers, process.send to the primary, both workers serve', async () => {
+test.each([
+  ['an Express', 'express'],
+  ['a Fastify', 'fastify'],
+  ['a Koa', 'koa'],
+])("%s app: the framework's own listen(port) in two workers, process.send to the primary, both workers serve", async (_, FRAMEWORK) => {
   const PORT = String(await freePort());
-  const { node, native } = await runBoth('express-app.js', { PORT });
+  const { node, native } = await runBoth('framework-app.js', { PORT, FRAMEWORK });
   expect(node.code).toBe(0);
   expect(native.stderr).toBe('');
   expect(native.code).toBe(0);

@@ -27,11 +27,21 @@ function describe(handle) {
 }
 
 /**
- * After a `net.Socket` was sent it is closed here (child_process does the same) unless
- * `keepOpen`; a server stays open.
+ * The send callback that, once the frame announcing a `net.Socket` is written, closes the socket
+ * here (child_process does the same, after the send) unless `keepOpen`, then calls `callback`.
+ * Closing it only then lets the same socket be sent twice in a row, as child_process allows
+ * (its fd is already on its way: the kernel holds it). A server stays open.
+ * @param {any} handle
+ * @param {number} type
+ * @param {{ keepOpen?: boolean } | undefined} options
+ * @param {Function | undefined} callback
  */
-function afterSend(handle, type, options) {
-  if (type === SOCKET && !(options && options.keepOpen)) handle.destroy();
+function afterSend(handle, type, options, callback) {
+  if (type !== SOCKET || (options && options.keepOpen)) return callback;
+  return (err) => {
+    handle.destroy();
+    if (callback) callback(err);
+  };
 }
 
 /**

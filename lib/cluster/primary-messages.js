@@ -22,13 +22,13 @@ const handlers = {
   },
 
   /** A worker asks for a listening socket: the shared one, a handed-over one, or a port. */
-  listen(state, worker, { seq, key, host, port, backlog, ipv6Only, udp, flags }) {
+  listen(state, worker, { seq, key, host, port, backlog, ipv6Only, udp, fd, flags }) {
     const record = worker[kState];
     if (worker.exitedAfterDisconnect) return; // as node:cluster: it is leaving
     let body;
     try {
       const kind = udp ? 'udp' : record.balance;
-      const handle = state.handles.obtain(key, kind, { host, port, backlog, ipv6Only, udp, flags });
+      const handle = state.handles.obtain(key, kind, { host, port, backlog, ipv6Only, udp, fd, flags });
       const sendFd = (fd) => {
         const token = ++state.tokens;
         nativeCluster().sendFd(record.controlFd, fd, token);

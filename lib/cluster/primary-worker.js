@@ -102,9 +102,7 @@ class WorkerProcess extends EventEmitter {
     if (passed === null) return record.channel.send(message, callback);
     const token = ++record.cluster[kState].tokens;
     loadNative('cluster').NativeCluster.sendFd(record.controlFd, passed.fd, token);
-    const ok = record.channel.sendWithHandle(message, { type: passed.type, token }, callback);
-    handles.afterSend(handle, passed.type, options);
-    return ok;
+    return record.channel.sendWithHandle(message, { type: passed.type, token }, handles.afterSend(handle, passed.type, options, callback));
   }
 
   /** Closes the channel; the worker (as a node:cluster worker) then exits. */

@@ -171,7 +171,9 @@ class Primary extends EventEmitter {
    * @returns {PrimaryWorker}
    */
   fork(env = undefined, options = undefined) {
-    const extra = env === undefined || env === null ? {} : validateEnv(env, 'env');
+    // node:cluster spreads whatever it is given into the environment (`{ ...env }`: a string or
+    // an array gives one variable per element, other primitives none); only the values are checked.
+    const extra = env === undefined || env === null ? {} : validateEnv(typeof env === 'object' && !Array.isArray(env) ? env : { ...env }, 'env');
     const { shared } = options === undefined ? { shared: {} } : validateForkOptions(options);
     if (this[kState].shutdown) throw errors.invalidState('The cluster is shutting down');
     this.setupPrimary();
@@ -319,7 +321,7 @@ class Primary extends EventEmitter {
       this.#maybeIdle();
       throw err;
     }
-    const worker = new PrimaryWorker(this, id, spawned, s.serialization ?? 'advanced', slot, replaces, [process.execPath, ...options.args]);
+    const worker = new PrimaryWorker(this, id, spawned, s.serialization ?? 'json', slot, replaces, [process.execPath, ...options.args]);
     const record = worker[kState];
     record.balance = this.#balance();
     this.workers[id] = worker;

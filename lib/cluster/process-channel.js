@@ -87,9 +87,7 @@ function installProcessChannel(channel, io) {
     if (passed === null) return channel.send(message, callback);
     const token = io.nextToken();
     io.native.sendFd(io.controlFd, passed.fd, token);
-    const ok = channel.sendWithHandle(message, { type: passed.type, token }, callback);
-    handles.afterSend(handle, passed.type, options);
-    return ok;
+    return channel.sendWithHandle(message, { type: passed.type, token }, handles.afterSend(handle, passed.type, options, callback));
   };
 
   proc.disconnect = function disconnect() {

@@ -11,9 +11,30 @@
  * @module native-parallel/lib/cluster/reuseport-handle
  */
 
+const net = require('node:net');
+const os = require('node:os');
 const { loadNative } = require('../native');
 
 const native = () => loadNative('cluster').NativeCluster;
+
+/**
+ * Throws EADDRINUSE when another process already listens on `port`: Linux lets any process of
+ * the same user join a SO_REUSEPORT group, so a second program on the same port would silently
+ * share it, where node:cluster's primary (which listens without SO_REUSEPORT) fails. A plain
+ * socket (SO_REUSEADDR, no SO_REUSEPORT) can bind, but not listen, where another socket
+ * listens (Linux checks again at listen()), ours included: so the probe is made before this
+ * cluster has a socket on the port, and closed at once. A connection that reaches the probe in
+ * that moment is reset, as it would have been refused a moment earlier: nothing served the port.
+ * @param {string} host @param {number} port @param {boolean} ipv6Only
+ */
+function probeFree(host, port, ipv6Only) {
+  const handle = net._createServerHandle(host, port, net.isIPv6(host) ? 6 : 4, undefined, ipv6Only ? 1 : 0);
+  const err = typeof handle === 'number' ? handle : handle.listen(1);
+  if (typeof handle !== 'number') handle.close();
+  if (!err) return;
+  const code = Object.entries(os.constants.errno).find(([, n]) => -n === err)?.[0] ?? 'EINVAL';
+  throw Object.assign(new Error(`listen ${code} ${host}:${port}`), { code, errno: err, syscall: 'listen', address: host, port });
+}
 
 class ReusePortHandle {
   /** @type {Set<import('./primary-worker').Worker>} */
@@ -29,6 +50,7 @@ class ReusePortHandle {
    */
   constructor({ host, port, ipv6Only }) {
     this.port = port;
+    if (port !== 0) probeFree(host, port, !!ipv6Only);
     if (port === 0) {
       const [fd, actual] = native().bind(host, 0, 1, 'reservation', !!ipv6Only);
       this.fd = fd;

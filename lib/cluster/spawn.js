@@ -82,7 +82,8 @@ function spawnOptions(s, slot, id) {
     NATIVE_PARALLEL_IPC_FD: '3',
     NATIVE_PARALLEL_CONTROL_FD: '4',
     NATIVE_PARALLEL_WORKER_ID: String(id),
-    NATIVE_PARALLEL_SERIALIZATION: s.serialization,
+    // node:cluster's default: JSON, as child_process.
+    NATIVE_PARALLEL_SERIALIZATION: s.serialization ?? 'json',
     NATIVE_PARALLEL_ADDON: addonPath(),
   };
   const envList = [];

@@ -29,10 +29,10 @@ class UdpHandle {
   users = new Set();
 
   /**
-   * Starts binding; `add` waits for it.
-   * @param {{ host: string, port: number, udp: 'udp4' | 'udp6', flags: number }} address
+   * Starts binding (or opening `fd`, a descriptor of this process's); `add` waits for it.
+   * @param {{ host: string, port: number, udp: 'udp4' | 'udp6', fd?: number, flags: number }} address
    */
-  constructor({ host, port, udp, flags }) {
+  constructor({ host, port, udp, fd, flags }) {
     // libuv's UV_UDP_IPV6ONLY = 1, UV_UDP_REUSEADDR = 4.
     this.socket = dgram.createSocket({ type: udp, ipv6Only: (flags & 1) === 1, reuseAddr: (flags & 4) === 4 });
     this.socket.unref();
@@ -43,13 +43,23 @@ class UdpHandle {
     });
     // A failed bind rejects `ready` (once() rejects on 'error').
     this.ready.catch(() => {});
-    this.socket.bind({ port, address: host, exclusive: true });
+    if (Number.isInteger(fd) && fd > 0) this.socket.bind({ fd, exclusive: true });
+    else this.socket.bind({ port, address: host, exclusive: true });
   }
 
-  /** Sends a copy of the socket to `worker` once bound. */
+  /**
+   * Sends a copy of the socket to `worker` once bound. The worker counts as a user from the
+   * start, so that another address's worker leaving meanwhile does not collect (close) this
+   * socket while it is still binding.
+   */
   async add(worker, sendFd) {
-    await this.ready;
     this.users.add(worker);
+    try {
+      await this.ready;
+    } catch (err) {
+      this.users.delete(worker);
+      throw err;
+    }
     return { fd: true, token: sendFd(fdOf(this.socket)), port: this.port };
   }
 

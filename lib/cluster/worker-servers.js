@@ -47,7 +47,7 @@ const serverMethods = {
       return;
     }
     this.listenTcp(obj, options).then(
-      (handle) => cb(0, handle),
+      (handle) => handle && cb(0, handle),
       (err) => cb(uvErrno(err.code), null),
     );
   },
@@ -71,6 +71,12 @@ const serverMethods = {
     const key = this.nextKey(ip, port, ipv6Only ? 'tcp6only' : 'tcp');
     const reply = await this.request({ act: 'listen', key, host: ip, port, backlog: backlog || 511, ipv6Only });
     if (reply.error) throw errors.systemError(reply.error, reply.error.syscall || 'listen', { address: ip, port });
+    if (this.disconnecting) {
+      // The disconnect came with the reply, before this server could be tracked (and closed):
+      // it never listens, as node's primary ignores the listens of a worker that is leaving.
+      if (reply.fd) this.native.closeFd(this.receiveFd(reply.token));
+      return null;
+    }
     let fd;
     if (reply.fd) {
       fd = this.receiveFd(reply.token);
@@ -95,17 +101,22 @@ const serverMethods = {
     return handle;
   },
 
-  /** A UDP bind: every worker shares the primary's socket, as in node:cluster. */
+  /**
+   * A UDP bind: every worker shares the primary's socket, as in node:cluster. `bind({ fd })`
+   * names a descriptor of the primary's, as there: the primary opens it and shares it.
+   */
   bindUdp(socket, options, cb) {
-    const { addressType, fd } = options;
-    if (typeof fd === 'number' && fd > 0) {
-      cb(0, udpHandle(addressType, fd));
-      return;
-    }
-    const key = this.nextKey(options.address, options.port, addressType);
-    this.request({ act: 'listen', key, udp: addressType, host: options.address, port: options.port, flags: options.flags ?? 0 }).then((reply) => {
+    const { addressType } = options;
+    const fd = typeof options.fd === 'number' && options.fd > 0 ? options.fd : undefined;
+    const key = this.nextKey(fd === undefined ? options.address : `fd${fd}`, options.port, addressType);
+    this.request({ act: 'listen', key, udp: addressType, host: options.address, port: options.port, fd, flags: options.flags ?? 0 }).then((reply) => {
       if (reply.error) {
         cb(uvErrno(reply.error.code), null);
+        return;
+      }
+      if (this.disconnecting) {
+        // As a TCP listen: a worker that is leaving does not start using the socket.
+        this.native.closeFd(this.receiveFd(reply.token));
         return;
       }
       let handle;

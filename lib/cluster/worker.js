@@ -73,8 +73,9 @@ class ChildWorker extends Worker {
       return;
     }
     this.state = 'destroying';
-    this[kState].channel.sendInternal({ act: 'exitedAfterDisconnect' });
-    process.disconnect();
+    this[kState].channel.sendInternal({ act: 'exitedAfterDisconnect' }, () => {
+      if (process.connected) process.disconnect();
+    });
     process.once('disconnect', () => process.exit(0));
   }
 }
@@ -131,7 +132,10 @@ class WorkerState {
       else process.emitWarning(err.message, { type: err.name, code: err.code });
     });
     this.channel.on('close', () => {
-      for (const [, resolve] of this.pending) resolve({ error: { code: 'ERR_IPC_CHANNEL_CLOSED', message: 'Channel closed' } });
+      // As node's child.js: a request the primary never answered (it ignores the listens of a
+      // worker that is leaving) is dropped, never settled: that server neither listens nor
+      // errors, and nothing of it keeps the process alive.
+      for (const [, settle] of this.pending) settle.drop();
       this.pending.clear();
     });
     process.once('disconnect', () => {
@@ -141,6 +145,12 @@ class WorkerState {
       if (!this.worker.exitedAfterDisconnect) process.exit(0);
     });
     process.on('exit', () => {
+      // A pipe a node:cluster worker listens on belongs to the primary, which removes it when
+      // the worker is gone; this worker listens on its own pipes, so it removes them itself
+      // (libuv unlinks a listening pipe's path when its handle closes, at once).
+      for (const entry of this.servers) {
+        if (entry.key === null && typeof entry.server._pipeName === 'string') entry.server._handle?.close();
+      }
       try {
         this.channel.flushSync((buf) => fs.writeSync(ipcFd, buf));
       } catch {
@@ -179,10 +189,15 @@ class WorkerState {
     this.disconnecting = true;
     this.worker.exitedAfterDisconnect = true;
     let left = this.servers.size + 1;
+    const leave = () => {
+      if (process.connected) process.disconnect();
+    };
     const closed = () => {
       if (--left > 0) return;
-      if (!primaryInitiated) this.channel.sendInternal({ act: 'exitedAfterDisconnect' });
-      if (process.connected) process.disconnect();
+      // As node's child.js: a worker that leaves by itself closes the channel only once the
+      // primary has its 'exitedAfterDisconnect' (so 'disconnect' never fires in the same tick).
+      if (primaryInitiated) leave();
+      else this.channel.sendInternal({ act: 'exitedAfterDisconnect' }, leave);
     };
     for (const entry of [...this.servers]) entry.drain(closed);
     closed();
@@ -197,6 +212,7 @@ class WorkerState {
         this.control.unrefCounted();
         resolve(reply);
       };
+      settle.drop = () => this.control.unrefCounted();
       this.pending.set(seq, settle);
       if (!this.channel.sendInternal({ ...message, seq })) {
         this.pending.delete(seq);
@@ -318,7 +334,7 @@ function setupWorker() {
   const ipcFd = Number(env.NATIVE_PARALLEL_IPC_FD);
   const controlFd = Number(env.NATIVE_PARALLEL_CONTROL_FD);
   const id = Number(env.NATIVE_PARALLEL_WORKER_ID);
-  const serialization = env.NATIVE_PARALLEL_SERIALIZATION === 'json' ? 'json' : 'advanced';
+  const serialization = env.NATIVE_PARALLEL_SERIALIZATION === 'advanced' ? 'advanced' : 'json';
   const addon = env.NATIVE_PARALLEL_ADDON;
   const sharedFds = parseShared(env.NATIVE_PARALLEL_SHARED);
   for (const key of ENV) delete env[key];

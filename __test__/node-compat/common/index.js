@@ -4,6 +4,9 @@
 // package (node's own test/common needs a node build tree). Same names and meaning.
 const assert = require('node:assert');
 const os = require('node:os');
+const path = require('node:path');
+const { isMainThread } = require('node:worker_threads');
+const tmpdir = require('./tmpdir');
 
 const checks = [];
 const noop = () => {};
@@ -54,6 +57,15 @@ function isAlive(pid) {
   }
 }
 
+/** Ends the test as skipped, the way node's test runner recognises it (TAP `1..0 # Skipped`). */
+function skip(reason) {
+  process._rawDebug(`1..0 # Skipped: ${reason}`);
+  process.exit(0);
+}
+
+/** A pipe path in the test's tmpdir, relative to the cwd (short enough for a socket), as node's. */
+const PIPE = path.join(path.relative(process.cwd(), `${tmpdir.path}/`), `node-test.${process.pid}.sock`);
+
 /** Joins a template literal into one line (node's tagUnwrap). */
 function tagUnwrap(strings, ...subs) {
   return strings
@@ -70,7 +82,14 @@ module.exports = {
   fail: (message) => assert.fail(message),
   isAlive,
   tagUnwrap,
+  skip,
   isWindows: process.platform === 'win32',
+  isLinux: process.platform === 'linux',
+  isOSX: process.platform === 'darwin',
+  isIBMi: os.type() === 'OS400',
+  isMainThread,
+  localhostIPv4: '127.0.0.1',
+  PIPE,
   hasIPv6: Object.values(os.networkInterfaces()).some((l) => (l || []).some((i) => i.family === 'IPv6')),
   platformTimeout: (ms) => ms,
   PORT: Number(process.env.NODE_COMMON_PORT) || 12346,
