@@ -121,12 +121,13 @@ function taskSection(w, colors) {
   const best = fastest(w);
   const rows = (w.results ?? []).map((r) => {
     const lead = [name(colors, r.engine), esc(r.workers ?? '-')];
-    if (!isOk(r) || !isNum(r.timeMs?.median)) return failedRow(lead, { error: r.error, status: r.status === 'skipped' ? 'skipped' : 'failed' }, 8);
+    if (!isOk(r) || !isNum(r.timeMs?.median)) return failedRow(lead, { error: r.error, status: r.status === 'skipped' ? 'skipped' : 'failed' }, 6);
     const l = r.latencyUs ?? {};
-    const cells = [range(r.timeMs), ratio(r.speedup?.median), esc(fmt(r.tasksPerSecond?.median)), `${us(l.p50)} / ${us(l.p99)}<span class="sub">mean ${us(l.mean)}</span>`, esc(fmt(r.cpuMs?.median, 1)), esc(fmt(r.peakRssMiB, 0)), r.checked ? '= main thread' : '<strong>unchecked</strong>'];
+    lead[0] += `<span class="sub">${r.checked ? 'results = main thread' : '<strong>results unchecked</strong>'}</span>`;
+    const cells = [range(r.timeMs), ratio(r.speedup?.median), esc(fmt(r.tasksPerSecond?.median)), `${us(l.p50)} / ${us(l.p99)}<span class="sub">mean ${us(l.mean)}</span>`, esc(fmt(r.cpuMs?.median, 1)), esc(fmt(r.peakRssMiB, 0))];
     return `<tr${r === best ? ' class="best"' : ''}>${[...lead, ...cells].map((c) => `<td>${c}</td>`).join('')}</tr>`;
   });
-  const head = ['engine', 'workers', 'ms median (min–max)', 'speedup vs js', 'tasks/s', 'latency p50 / p99', 'CPU ms', 'peak RSS MiB', 'results'];
+  const head = ['engine', 'workers', 'ms median (min–max)', 'speedup vs js', 'tasks/s', 'latency p50 / p99', 'CPU ms', 'peak RSS MiB'];
   return `<section id="task-${esc(w.name)}" class="task"><h3>${esc(w.name)}<small>${esc(w.describe ?? '')}</small></h3><p class="note">${esc(w.file ?? '')}</p>${table(head, rows)}</section>`;
 }
 
@@ -242,7 +243,7 @@ function renderHtml(report) {
   const list = (xs) => (Array.isArray(xs) && xs.length ? xs.map(esc).join(', ') : '-');
 
   const toc = [
-    workloads.length && ['time', 'Compute'],
+    workloads.length && ['time', workloads.some((w) => w.kind === 'task') ? 'Workloads' : 'Compute'],
     s.scaling && ['scaling', 'Scaling'],
     s.dispatch && ['dispatch', 'Dispatch'],
     s.startup && ['startup', 'Startup'],
@@ -261,14 +262,14 @@ function renderHtml(report) {
 <dl class="meta"><dt>machine</dt><dd>${esc(m.cpus ?? '?')} CPUs (${esc(m.model ?? 'unknown')}), ${esc(m.memoryGiB ?? '?')} GiB, ${esc(m.platform ?? '?')}</dd>
 <dt>runtime</dt><dd>Node ${esc(m.node ?? '?')}, native-parallel ${esc(m.package ?? '?')}</dd>
 <dt>options</dt><dd>${esc(o.workers ?? '?')} workers, size ${esc(o.size ?? '?')}, ${isNum(o.runs) ? plural(o.runs, 'counted run') : '? counted runs'} per engine (after a warm-up)</dd>
-<dt>engines</dt><dd>${list(o.engines)}</dd><dt>workloads</dt><dd>${list(o.workloads)}</dd></dl>
+<dt>engines</dt><dd>${list(o.engines)}</dd><dt>workloads</dt><dd>${list(o.workloads)}</dd>${o.task ? `<dt>task</dt><dd>${esc(o.task.file)}${o.task.name && o.task.name !== 'default' ? ` (export ${esc(o.task.name)})` : ''}</dd>` : ''}${o.app ? `<dt>app</dt><dd>${esc(o.app.file)}</dd>` : ''}</dl>
 ${skipped.length ? `<div class="alert">Skipped engines:<ul>${skipped.join('')}</ul></div>` : ''}
 ${colors.size ? `<div class="legend">${[...colors.keys()].map((e) => `<span>${name(colors, e)}</span>`).join('')}</div>` : ''}
 ${toc.length ? `<nav>${toc.map(([id, label]) => `<a href="#${id}">${label}</a>`).join('')}</nav>` : ''}</header>`);
 
   if (workloads.length) {
     parts.push(`<h2 id="headline">Headline<small>fastest engine per workload and its speedup vs js (single thread)</small></h2>${headline(workloads, colors)}`);
-    parts.push(`<h2 id="time">Compute workloads<small>median time relative to js; bars left of 1 are faster</small></h2>
+    parts.push(`<h2 id="time">${workloads.some((w) => w.kind === 'task') ? 'Workloads' : 'Compute workloads'}<small>median time relative to js; bars left of 1 are faster</small></h2>
 <figure>${timeChart(workloads, colors)}</figure>
 <p class="note">Bars are 1 ÷ the median of per-run speedups (js time ÷ engine time in the same round), so they agree with the tables; whiskers show the min–max over runs.</p>
 ${workloads.map((w) => (w.kind === 'task' ? taskSection(w, colors) : kernelSection(w, colors))).join('\n')}`);
@@ -280,8 +281,10 @@ ${workloads.map((w) => (w.kind === 'task' ? taskSection(w, colors) : kernelSecti
   parts.push(verdictSection(rep.verdict));
   if (!workloads.length && !Object.keys(s).length) parts.push('<p class="alert">This report has no workloads and no suites.</p>');
 
-  const note = cpus ? `With ${cpus} core${cpus === 1 ? '' : 's'} the best possible speedup from parallelism is ${cpus}×; ` : '';
-  parts.push(`<footer><p>${note}memory-bound kernels (histogram, sha256 input streaming) are capped by memory bandwidth. Parallel efficiency is the engine's own time on one worker ÷ (workers × its time on N workers), both run in the same rounds: 1 is perfect scaling, less is what the extra workers lost to overhead or contention. It compares an engine with itself; speedup vs js compares engines.</p>
+  const note = cpus ? `With ${cpus} core${cpus === 1 ? '' : 's'} the best possible speedup from parallelism is ${cpus}×. ` : '';
+  const kernels = workloads.some((w) => w.kind !== 'task') ? 'Memory-bound kernels (histogram, sha256 input streaming) are capped by memory bandwidth. ' : '';
+  const tasks = workloads.some((w) => w.kind === 'task') ? "A task's latency is its round trip (hand-off, run, result back) with one task in flight per worker; js runs them one after another. " : '';
+  parts.push(`<footer><p>${note}${kernels}${tasks}Parallel efficiency is the engine's own time on one worker ÷ (workers × its time on N workers), both run in the same rounds: 1 is perfect scaling, less is what the extra workers lost to overhead or contention. It compares an engine with itself; speedup vs js compares engines.</p>
 <p>Report schema ${esc(rep.schema ?? '?')}. Times are wall-clock milliseconds; CPU ms (every thread, to the nanosecond) and peak RSS cover every process of the engine.</p></footer>`);
 
   const pageTitle = `native-parallel compare${cpus ? ` · ${cpus} CPUs` : ''}${m.node ? ` · Node ${m.node}` : ''}`;
