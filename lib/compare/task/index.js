@@ -170,12 +170,12 @@ async function compareTask({ file, name, tasks, input, check, engineModules, wor
     function: name,
     tasks: inputs.length,
     checked: check,
-    results: rows.map((row) => result(row, jsRow, inputs.length, check)),
+    results: rows.map((row) => result(row, jsRow, inputs.length, check, workers)),
   };
 }
 
-function result(row, js, tasks, check) {
-  const workers = row.instance?.workers ?? (row.engine === 'js' ? 1 : null);
+function result(row, js, tasks, check, poolWorkers) {
+  const workers = row.instance?.workers ?? (row.engine === 'js' ? 1 : poolWorkers);
   if (row.skipped) return { engine: row.engine, workers, status: 'skipped', error: row.skipped };
   if (row.error) return { engine: row.engine, workers, status: 'failed', error: row.error, ...(row.mismatch ? { mismatch: row.mismatch } : {}) };
   const l = Float64Array.from(row.latency).sort();
