@@ -111,6 +111,29 @@ describe('compare({ task })', () => {
   });
 });
 
+describe('results are compared as structured clones', () => {
+  const { asClone, firstDifference } = require('../lib/compare/task/check');
+  const same = (a, b) => firstDifference([a], [asClone(b)]) === null;
+
+  test('what a worker hands back equals what the main thread made', () => {
+    class Point {
+      constructor(x) {
+        this.x = x;
+      }
+    }
+    expect(same(new Uint8Array([1, 2]), Buffer.from([1, 2]))).toBe(true); // postMessage gives a Uint8Array for a Buffer
+    expect(same({ x: 1 }, new Point(1))).toBe(true); // class instances arrive as plain objects
+    expect(same({ n: NaN, m: new Map([['a', 1]]), d: new Date(5) }, { n: NaN, m: new Map([['a', 1]]), d: new Date(5) })).toBe(true);
+  });
+
+  test('real differences are found, with the first differing task', () => {
+    expect(same(-0, 0)).toBe(false);
+    expect(same(new Uint16Array([1, 2]), new Uint8Array([1, 2]))).toBe(false);
+    expect(same({ a: undefined }, {})).toBe(false);
+    expect(firstDifference([1, 2, 3, 4], [1, 2, 9, 8].map(asClone))).toEqual({ task: 2, actual: '3', expected: '9' });
+  });
+});
+
 describe('native-parallel compare --task', () => {
   test('an async ESM task agrees on every engine; JSON and table say so', async () => {
     const json = path.join(dir, 'hash.json');
