@@ -213,7 +213,7 @@ export type CompareWorkload =
   | 'ipc'
   | 'http';
 
-export type CompareEngine = 'js' | 'worker_threads' | 'piscina' | 'cluster' | 'native-threads' | 'native-processes' | 'native-cluster' | (string & {});
+export type CompareEngine = 'js' | 'worker_threads' | 'piscina' | 'cluster' | 'native-threads' | 'native-processes' | 'native-cluster' | 'native-workers' | (string & {});
 
 export interface CompareOptions {
   /** Default: every workload and suite. */

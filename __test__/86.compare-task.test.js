@@ -12,7 +12,7 @@ const { waitForNoChildren } = require('./helpers/processes');
 
 const BIN = path.join(__dirname, '..', 'bin', 'native-parallel.js');
 const FIX = path.join(__dirname, 'fixtures', 'compare-own');
-const JS_ENGINES = ['js', 'worker_threads', 'piscina', 'cluster', 'native-cluster'];
+const JS_ENGINES = ['js', 'worker_threads', 'piscina', 'cluster', 'native-cluster', 'native-workers'];
 const KERNEL_ONLY = ['native-threads', 'native-processes'];
 
 function cli(args, timeoutMs = 120000) {
@@ -77,6 +77,8 @@ describe('compare({ task })', () => {
     expect(v.clusterOrThreads.worker_threads.timeMs).toBe(rows.get('worker_threads').timeMs.median);
     expect(v.clusterOrThreads.cluster.timeMs).toBe(rows.get('cluster').timeMs.median);
     expect(v.nativeAdds).toContainEqual(expect.objectContaining({ engine: 'native-cluster', versus: 'cluster' }));
+    expect(v.nativeAdds).toContainEqual(expect.objectContaining({ engine: 'native-workers', versus: 'worker_threads' }));
+    expect(v.nativeAdds).toContainEqual(expect.objectContaining({ engine: 'native-workers', versus: 'piscina' }));
     expect(report.verdict.text[0]).toMatch(/^fib-task\.js: fastest correct engine: /);
   });
 
@@ -152,11 +154,12 @@ describe('native-parallel compare --task', () => {
 
   test('--name runs a named export with --input for every task', async () => {
     const json = path.join(dir, 'digest.json');
-    const r = await cli(['compare', '--task', path.join(FIX, 'hash-task.mjs'), '--name', 'digest', '--input', '"abc"', '--tasks', '4', '--runs', '1', '--engines', 'js,worker_threads,cluster', '--json', json]);
+    const r = await cli(['compare', '--task', path.join(FIX, 'hash-task.mjs'), '--name', 'digest', '--input', '"abc"', '--tasks', '4', '--runs', '1', '--engines', 'js,worker_threads,cluster,native-workers', '--json', json]);
     expect(r.code).toBe(0);
     const report = JSON.parse(fs.readFileSync(json, 'utf8'));
     expect(report.workloads[0]).toMatchObject({ name: 'hash-task.mjs#digest', function: 'digest', tasks: 4 });
-    expect(report.workloads[0].results.map((x) => x.status)).toEqual(['ok', 'ok', 'ok']);
+    // A Buffer from the main thread, a Uint8Array from a Worker: equal as structured clones.
+    expect(report.workloads[0].results.map((x) => x.status)).toEqual(['ok', 'ok', 'ok', 'ok']);
     expect(report.options.task.input).toBe('abc');
   });
 

@@ -38,8 +38,9 @@ Options:
 
 Your own task (a Piscina-style task file, CommonJS or ESM; the function may be async):
   --task FILE       run its default export on every engine that runs JavaScript (js,
-                    worker_threads, piscina, cluster, native-cluster) and check each engine's
-                    results against the main thread's (deep equality, structured-clone semantics)
+                    worker_threads, piscina, cluster, native-cluster, native-workers) and
+                    check each engine's results against the main thread's (deep equality,
+                    structured-clone semantics)
   --name NAME       run this export instead of the default one
   --tasks N         tasks per run (default: about a second of single-thread work, at least 4
                     per worker, calibrated with a short run on the main thread)
