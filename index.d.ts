@@ -289,7 +289,7 @@ export interface KernelResult {
   /** False with `check: false`: the results were not compared. */
   checked?: boolean;
   tasksPerSecond?: Spread;
-  /** A task's round trip (hand-off, run, result back) with one task in flight per worker, in microseconds. */
+  /** From run() to the result with 2 tasks in flight per worker (a round trip plus the wait for the task ahead), in microseconds. */
   latencyUs?: { mean: number; p50: number; p99: number; max: number };
 }
 

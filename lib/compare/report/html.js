@@ -283,7 +283,7 @@ ${workloads.map((w) => (w.kind === 'task' ? taskSection(w, colors) : kernelSecti
 
   const note = cpus ? `With ${cpus} core${cpus === 1 ? '' : 's'} the best possible speedup from parallelism is ${cpus}×. ` : '';
   const kernels = workloads.some((w) => w.kind !== 'task') ? 'Memory-bound kernels (histogram, sha256 input streaming) are capped by memory bandwidth. ' : '';
-  const tasks = workloads.some((w) => w.kind === 'task') ? "A task's latency is its round trip (hand-off, run, result back) with one task in flight per worker; js runs them one after another. " : '';
+  const tasks = workloads.some((w) => w.kind === 'task') ? "A task's latency runs from run() to its result with 2 tasks in flight per worker (a round trip plus the wait for the task ahead); js runs them one after another. " : '';
   parts.push(`<footer><p>${note}${kernels}${tasks}Parallel efficiency is the engine's own time on one worker ÷ (workers × its time on N workers), both run in the same rounds: 1 is perfect scaling, less is what the extra workers lost to overhead or contention. It compares an engine with itself; speedup vs js compares engines.</p>
 <p>Report schema ${esc(rep.schema ?? '?')}. Times are wall-clock milliseconds; CPU ms (every thread, to the nanosecond) and peak RSS cover every process of the engine.</p></footer>`);
 

@@ -111,7 +111,7 @@ function renderTables(report) {
   for (const s of report.skipped) parts.push(`skipped ${s.engine}: ${s.reason}`);
   for (const w of report.workloads) parts.push(w.kind === 'task' ? taskTable(w) : kernelTable(w));
   if (report.workloads.some((w) => w.kind === 'task')) {
-    parts.push('task latency: a task\'s round trip (hand-off, run, result back) with one task in flight per worker; the main thread runs one after another.');
+    parts.push('task latency: from run() to the result with 2 tasks in flight per worker (a round trip plus the wait for the task ahead); the main thread runs one after another.');
   }
   if (report.workloads.some((w) => w.kind !== 'task')) {
     parts.push('efficiency: parallel efficiency, the engine\'s time on 1 worker / (workers x its time on N), both run in the same rounds; 1 is perfect scaling, - when unknown.');
