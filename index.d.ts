@@ -213,7 +213,7 @@ export type CompareWorkload =
   | 'ipc'
   | 'http';
 
-export type CompareEngine = 'js' | 'worker_threads' | 'piscina' | 'cluster' | 'native-threads' | 'native-processes' | 'native-cluster' | (string & {});
+export type CompareEngine = 'js' | 'worker_threads' | 'piscina' | 'cluster' | 'native-threads' | 'native-processes' | 'native-cluster' | 'native-workers' | (string & {});
 
 export interface CompareOptions {
   /** Default: every workload and suite. */
@@ -229,6 +229,28 @@ export interface CompareOptions {
   json?: string;
   /** Also write the self-contained HTML report here. */
   html?: string;
+  /** Your own task file (Piscina-style, CommonJS or ESM): run on every engine that runs JavaScript, results checked against the main thread's. Alone, it is the only workload. */
+  task?: string;
+  /** The task file's export to run. Default: its default export. */
+  name?: string;
+  /** Tasks per run. Default: about a second of main-thread work, at least 4 per worker. */
+  tasks?: number;
+  /** The input of every task. Default: the task file's `inputs(count)` export. */
+  input?: unknown;
+  /** Compare every engine's results with the main thread's (structured-clone deep equality). Default true. */
+  check?: boolean;
+  /** Your own server file, listening on `process.env.PORT` (or `portEnv`): loaded as one process, under node:cluster and under the native cluster. */
+  app?: string;
+  /** Request path for `app`. Default '/'. */
+  path?: string;
+  /** Seconds per load for `app`. Default 5. */
+  seconds?: number;
+  /** Concurrent connections for `app`. Default 16. */
+  connections?: number;
+  /** The environment variable the server reads its port from. Default 'PORT'. */
+  portEnv?: string;
+  /** Seconds a server has to start listening. Default 10. */
+  startTimeout?: number;
   onProgress?: (progress: { done: number; total: number; label: string }) => void;
 }
 
@@ -251,6 +273,8 @@ export interface KernelResult {
   speedup?: Spread | null;
   /** speedup.median / workers: this engine per worker against js (null without the js engine). */
   speedupPerWorker?: number | null;
+  /** Each counted run's time, in round order. */
+  runsMs?: number[];
   /** The same engine on one worker, run in the same rounds (its own times when workers is 1; null when it failed). */
   oneWorkerMs?: Spread | null;
   /** Parallel efficiency: median of per-run ratios oneWorker time / (workers x this time); 1 is perfect scaling (null when unknown). */
@@ -259,15 +283,89 @@ export interface KernelResult {
   cpuMs?: Spread;
   /** Peak RSS of this process plus the engine's worker processes. */
   peakRssMiB?: number;
+  // Rows of a `task` workload (kind 'task') also have:
+  /** The first task whose result differed from the main thread's (util.inspect of each side). */
+  mismatch?: { task: number; expected: string; actual: string };
+  /** False with `check: false`: the results were not compared. */
+  checked?: boolean;
+  tasksPerSecond?: Spread;
+  /** From run() to the result with 2 tasks in flight per worker (a round trip plus the wait for the task ahead), in microseconds. */
+  latencyUs?: { mean: number; p50: number; p99: number; max: number };
+}
+
+/** A row of a `task` workload: a KernelResult with the task fields set. */
+export type TaskResult = KernelResult;
+
+export interface AppResult {
+  engine: 'single' | 'cluster' | 'native-cluster-reuseport' | 'native-cluster-shared';
+  connection: 'keep-alive' | 'close';
+  workers: number;
+  status: 'ok' | 'failed' | 'skipped';
+  error?: string;
+  requestsPerSecond?: Spread;
+  runsRps?: number[];
+  latencyP50Ms?: number;
+  latencyP99Ms?: number;
+  latencyMeanMs?: number;
+  errors?: number;
+  errorsDetail?: { non2xx: number; socket: number; timeouts: number };
+  /** Peak RSS of all the server's processes, sampled during the load. */
+  rssMiB?: number;
+}
+
+export interface CompareVerdict {
+  workloads: {
+    workload: string;
+    kind: 'kernel' | 'task';
+    fastest: { engine: string; workers: number; timeMs: number; checked: boolean } | null;
+    /** How many times faster the fastest engine ran than each of Node's (median of per-run ratios). */
+    versus: { engine: string; label: string; ratio: number }[];
+    clusterOrThreads: {
+      answer: 'cluster' | 'worker_threads';
+      ratio: number;
+      worker_threads: { timeMs: number; cpuMs: number | null; peakRssMiB: number | null };
+      cluster: { timeMs: number; cpuMs: number | null; peakRssMiB: number | null };
+    } | null;
+    /** Native engine vs its Node counterpart: above 1, native is faster. */
+    nativeAdds: { engine: string; versus: string; ratio: number }[];
+    text: string;
+  }[];
+  app: {
+    connection: 'keep-alive' | 'close';
+    fastest: { engine: string; workers: number; requestsPerSecond: number } | null;
+    versus: { engine: string; ratio: number }[];
+    nativeAdds: { engine: string; versus: string; ratio: number }[];
+    text: string;
+  }[] | null;
+  /** The verdict as sentences, as the table and the HTML page end. */
+  text: string[];
 }
 
 export interface CompareReport {
   schema: 'native-parallel/compare-report@1';
   createdAt: string;
   machine: { cpus: number; model: string; memoryGiB: number; platform: string; node: string; package: string };
-  options: { workloads: CompareWorkload[]; engines: string[]; workers: number; size: string; runs: number };
+  options: {
+    workloads: CompareWorkload[];
+    engines: string[];
+    workers: number;
+    size: string;
+    runs: number;
+    task?: { file: string; name: string; tasks: number | null; check: boolean; input?: unknown };
+    app?: { file: string; path: string; seconds: number; connections: number; portEnv: string };
+  };
   skipped: { engine: string; reason: string }[];
-  workloads: { name: string; kind: 'kernel'; describe: string; results: KernelResult[] }[];
+  /** Kernel workloads, then the user's task (kind 'task', with file, function, tasks and checked). */
+  workloads: {
+    name: string;
+    kind: 'kernel' | 'task';
+    describe: string;
+    results: KernelResult[];
+    file?: string;
+    function?: string;
+    tasks?: number;
+    checked?: boolean;
+  }[];
   /** One entry per suite that ran; see the README for each shape. */
   suites: {
     dispatch?: Record<string, unknown>;
@@ -276,7 +374,9 @@ export interface CompareReport {
     memory?: Record<string, unknown>;
     ipc?: Record<string, unknown>;
     http?: Record<string, unknown>;
+    app?: { file: string; path: string; seconds: number; connections: number; workers: number; rounds: number; results: AppResult[] };
   };
+  verdict: CompareVerdict;
 }
 
 /** Runs the same work on Node's built-ins and on the native engines, side by side. */

@@ -12,6 +12,8 @@ const { renderHtml } = require('../lib/compare/report/html');
 const { launchChromium } = require('./helpers/chromium');
 
 const fixture = () => JSON.parse(fs.readFileSync(path.join(__dirname, 'fixtures', 'compare-report.json'), 'utf8'));
+// A --task and --app run (one task row and one app row made to fail, with markup in the message).
+const ownFixture = () => JSON.parse(fs.readFileSync(path.join(__dirname, 'fixtures', 'compare-report-own.json'), 'utf8'));
 const FAILED_ENGINE = 'native-simd <beta> & "co"';
 const FAILED_ERROR = 'worker crashed: <script>window.__pwned = 1</script> & "quoted" <b>not bold</b>';
 const CHARTS = ['time', 'scaling', 'dispatch'];
@@ -155,6 +157,62 @@ describe('compare HTML report in headless Chromium', () => {
     expect(await cards.first().textContent()).toContain('native-threads');
     for (const id of ['time', 'scaling', 'dispatch', 'startup', 'memory', 'ipc', 'http']) {
       expect(await page.locator(`h2#${id}`).isVisible()).toBe(true);
+    }
+  });
+
+  test('a --task and --app report shows the task, the server and the verdict, failures as text', async () => {
+    const report = ownFixture();
+    const own = renderHtml(report);
+    expectDocument(own);
+    const visit = await openPage(browser, dir, 'own.html', own);
+    try {
+      const problems = await pageProblems(visit);
+      // This report has no scaling or dispatch suite: only those two charts are absent.
+      expect(problems).toEqual(['scaling chart: 0 on the page', 'dispatch chart: 0 on the page']);
+      const p = visit.page;
+      const task = report.workloads[0];
+      const rows = p.locator('section.task tbody tr');
+      expect(await rows.count()).toBe(task.results.length);
+      expect(await p.locator('section.task h3').textContent()).toContain('fib-task.js');
+      const ok = task.results.filter((r) => r.status === 'ok');
+      expect(await p.locator('section.task tr', { hasText: 'results = main thread' }).count()).toBe(ok.length);
+      expect(await p.locator('[data-chart="time"] .mark').count()).toBe(ok.length);
+      const failed = p.locator('section.task tr.failed');
+      expect(await failed.textContent()).toContain("FAILED: task 5: result differs from the main thread's: got { html: '<b>bold</b> & co' }");
+      expect(await p.locator('section.task tr.skipped').count()).toBe(2);
+      // The server: one row per mode and connection kind; the failed one shows its error count.
+      expect(await p.locator('h2#app').isVisible()).toBe(true);
+      const appRows = p.locator('h2#app + .scroll tbody tr');
+      expect(await appRows.count()).toBe(8);
+      expect(await p.locator('h2#app + .scroll tr.failed').textContent()).toMatch(/native-cluster-shared ×2new per requestFAILED: 3 errors: 3 non-2xx responses/);
+      // The verdict: every sentence, the question answered with numbers.
+      expect(await p.locator('h2#verdict').isVisible()).toBe(true);
+      const items = await p.locator('ul.verdict li').allTextContents();
+      expect(items).toEqual(report.verdict.text);
+      expect(items[0]).toMatch(/cluster or worker_threads\? worker_threads, [\d.]+x faster \(worker_threads [\d.]+ ms, cluster [\d.]+ ms/);
+      expect(await p.locator('nav a').allTextContents()).toEqual(['Workloads', 'Your server', 'Verdict']);
+      expect(await p.evaluate(() => document.scripts.length)).toBe(0);
+      expect(await p.locator('main b, main i').count()).toBe(0);
+    } finally {
+      await visit.context.close();
+    }
+  });
+
+  test('a kernel report with a task and a server has every section', async () => {
+    const both = fixture();
+    const own = ownFixture();
+    both.workloads.push(...own.workloads);
+    both.suites.app = own.suites.app;
+    both.verdict = own.verdict;
+    const visit = await openPage(browser, dir, 'both.html', renderHtml(both));
+    try {
+      expect(await pageProblems(visit)).toEqual([]);
+      for (const id of ['time', 'scaling', 'dispatch', 'startup', 'memory', 'ipc', 'http', 'app', 'verdict']) {
+        expect(await visit.page.locator(`h2#${id}`).isVisible()).toBe(true);
+      }
+      expect(await visit.page.locator('section.task').count()).toBe(1);
+    } finally {
+      await visit.context.close();
     }
   });
 

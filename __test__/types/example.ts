@@ -34,7 +34,15 @@ async function main(): Promise<void> {
   const perWorker: number | null | undefined = row?.speedupPerWorker;
   // @ts-expect-error: size must be small, medium or large
   await compare({ size: 'huge' });
-  void [out, count, stats, names, counts, code, first, efficiency, oneWorker, perWorker];
+  const own = await compare({ task: './task.js', name: 'fn', tasks: 100, input: { n: 30 }, check: false, app: './server.js', path: '/api', seconds: 2, connections: 8, portEnv: 'APP_PORT', startTimeout: 5 });
+  const task = own.workloads.find((w) => w.kind === 'task');
+  const p99: number | undefined = task?.results[0]?.latencyUs?.p99;
+  const rps: number | undefined = own.suites.app?.results[0]?.requestsPerSecond?.median;
+  const answer: 'cluster' | 'worker_threads' | undefined = own.verdict.workloads[0]?.clusterOrThreads?.answer;
+  const sentences: string[] = own.verdict.text;
+  // @ts-expect-error: check is a boolean
+  await compare({ task: './task.js', check: 'no' });
+  void [out, count, stats, names, counts, code, first, efficiency, oneWorker, perWorker, p99, rps, answer, sentences];
 }
 
 void main;

@@ -106,6 +106,7 @@ async function compareKernels({ names, engines, size, runs, tick }) {
           workers,
           status: 'ok',
           timeMs: summary(s.times),
+          runsMs: s.times,
           speedup,
           speedupPerWorker: speedup ? speedup.median / workers : null,
           oneWorkerMs: one ? summary(one.times) : null,

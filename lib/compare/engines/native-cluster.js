@@ -7,9 +7,10 @@
 
 const path = require('node:path');
 const { getCluster } = require('../../cluster');
-const { startProcessWorkers } = require('./process-workers');
+const { startProcessWorkers, startTaskProcesses } = require('./process-workers');
 
 const WORKER = path.join(__dirname, '..', 'native-cluster-worker.js');
+const TASK_WORKER = path.join(__dirname, '..', 'task', 'process-entry.js');
 
 module.exports = {
   name: 'native-cluster',
@@ -26,5 +27,11 @@ module.exports = {
     const cluster = getCluster();
     cluster.setupPrimary({ exec: WORKER, serialization: 'advanced' });
     return startProcessWorkers(workers, () => cluster.fork());
+  },
+  /** The user's task: one task per IPC message (this cluster's channel) to the next idle worker. */
+  async startTask({ workers, file, name }) {
+    const cluster = getCluster();
+    cluster.setupPrimary({ exec: TASK_WORKER, args: [file, name], serialization: 'advanced' });
+    return startTaskProcesses(workers, () => cluster.fork());
   },
 };

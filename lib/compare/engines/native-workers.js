@@ -33,4 +33,10 @@ module.exports = {
       stop: () => pool.destroy(),
     };
   },
+  /** The user's task file given to WorkerPool as it is (it takes Piscina's task files), same threads. */
+  async startTask({ workers, file, name }) {
+    const { WorkerPool } = require('../../worker-pool');
+    const pool = new WorkerPool({ filename: file, name, minThreads: workers, maxThreads: workers });
+    return { workers, run: (input) => pool.run(input), pids: () => [], stop: () => pool.destroy() };
+  },
 };

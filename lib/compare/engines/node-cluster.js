@@ -7,9 +7,10 @@
 
 const cluster = require('node:cluster');
 const path = require('node:path');
-const { startProcessWorkers } = require('./process-workers');
+const { startProcessWorkers, startTaskProcesses } = require('./process-workers');
 
 const WORKER = path.join(__dirname, '..', 'cluster-worker.js');
+const TASK_WORKER = path.join(__dirname, '..', 'task', 'process-entry.js');
 
 module.exports = {
   name: 'cluster',
@@ -19,5 +20,10 @@ module.exports = {
   async start({ workers }) {
     cluster.setupPrimary({ exec: WORKER, serialization: 'advanced', silent: false });
     return startProcessWorkers(workers, () => cluster.fork());
+  },
+  /** The user's task: one task per IPC message to the next idle worker process. */
+  async startTask({ workers, file, name }) {
+    cluster.setupPrimary({ exec: TASK_WORKER, args: [file, name], serialization: 'advanced', silent: false });
+    return startTaskProcesses(workers, () => cluster.fork());
   },
 };

@@ -31,4 +31,10 @@ module.exports = {
       stop: () => pool.destroy(),
     };
   },
+  /** The user's task file given to Piscina as it is, with its own defaults and the same threads. */
+  async startTask({ workers, file, name }) {
+    const Piscina = load();
+    const pool = new Piscina({ filename: file, name, minThreads: workers, maxThreads: workers });
+    return { workers, run: (input) => pool.run(input), pids: () => [], stop: () => pool.destroy() };
+  },
 };

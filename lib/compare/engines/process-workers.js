@@ -2,9 +2,10 @@
 
 /**
  * What the two process engines (`cluster`, `native-cluster`) share: worker processes that take
- * one part at a time over IPC. Processes share no memory here, so each part's input travels to
- * its worker (typed arrays over SharedArrayBuffer copied to plain ones first) and the part's
- * output comes back and is copied into place: the honest cost of processes.
+ * one message at a time over IPC. Processes share no memory here, so each kernel part's input
+ * travels to its worker (typed arrays over SharedArrayBuffer copied to plain ones first) and the
+ * part's output comes back and is copied into place: the honest cost of processes. The same
+ * processes machinery runs the user's own task (`startTask`), one task per message.
  */
 
 const { types } = require('node:util');
@@ -22,12 +23,14 @@ function plain(input) {
 
 /**
  * Forks `workers` processes with `fork()` (each a cluster-style Worker: `on('message')`,
- * `once('online' | 'exit')`, `send`, `kill`, `isDead`, `process.pid` or `pid`) and returns the
- * engine instance.
+ * `once('online' | 'exit')`, `send`, `kill`, `isDead`, `process.pid` or `pid`) and resolves,
+ * once all are online, with `send(message)`: the message goes to the next idle worker with an
+ * `id`, and the promise settles with that worker's answer `{ id, error?, ...rest }` (rejected
+ * when `error` is set, or when the worker exits first).
  * @param {number} workers
  * @param {() => any} fork
  */
-async function startProcessWorkers(workers, fork) {
+async function startProcesses(workers, fork) {
   const procs = await Promise.all(
     Array.from({ length: workers }, () => {
       const w = fork();
@@ -38,29 +41,38 @@ async function startProcessWorkers(workers, fork) {
       });
     }),
   );
-  const pending = new Map();
   let nextId = 0;
+  let stopping = false;
   const idle = [...procs];
   const queue = [];
+  const busy = new Map(); // worker -> the task it runs
   const pump = () => {
     while (idle.length && queue.length) {
       const w = idle.pop();
-      const { message, resolve, reject } = queue.shift();
-      const done = (settle) => (value) => {
-        idle.push(w);
-        pump();
-        settle(value);
-      };
-      pending.set(message.id, { resolve: done(resolve), reject: done(reject) });
-      w.send(message);
+      const task = queue.shift();
+      busy.set(w, task);
+      w.send(task.message);
     }
   };
   for (const w of procs) {
-    w.on('message', ({ id, result, output, error }) => {
-      const task = pending.get(id);
-      pending.delete(id);
-      if (error) task.reject(new Error(error));
-      else task.resolve({ result, output });
+    w.on('message', (answer) => {
+      const task = busy.get(w);
+      if (!task || answer?.id !== task.message.id) return;
+      busy.delete(w);
+      idle.push(w);
+      pump();
+      if (answer.error) task.reject(Object.assign(new Error(answer.error), answer.described ? { described: answer.error } : {}));
+      else task.resolve(answer);
+    });
+    w.on('exit', (code, signal) => {
+      const i = idle.indexOf(w);
+      if (i >= 0) idle.splice(i, 1);
+      const task = busy.get(w);
+      busy.delete(w);
+      if (task) task.reject(new Error(`worker process ${w.process?.pid ?? w.pid} exited (${code ?? signal}) while it ran a task`));
+      if (!stopping && idle.length === 0 && busy.size === 0) {
+        for (const t of queue.splice(0)) t.reject(new Error('every worker process exited'));
+      }
     });
   }
   const send = (message) =>
@@ -68,11 +80,6 @@ async function startProcessWorkers(workers, fork) {
       queue.push({ message: { id: nextId++, ...message }, resolve, reject });
       pump();
     });
-  const runPart = async (kernel, input, part) => {
-    const { result, output } = await send({ kernel, input: plain(input), part });
-    if (output) splitters[kernel].output(input, part).set(output);
-    return result;
-  };
   const stopOne = (w) =>
     new Promise((resolve) => {
       if (w.isDead()) return resolve();
@@ -81,11 +88,41 @@ async function startProcessWorkers(workers, fork) {
     });
   return {
     workers,
-    run: (kernel, input) => runSplit(kernel, input, workers, runPart),
-    noop: () => send({ kernel: 'noop', input: null, part: null }),
+    send,
     pids: () => procs.map((w) => w.process?.pid ?? w.pid),
-    stop: () => Promise.all(procs.map(stopOne)),
+    stop: () => {
+      stopping = true;
+      return Promise.all(procs.map(stopOne));
+    },
   };
 }
 
-module.exports = { startProcessWorkers };
+/** The kernel engine: each run split over the processes (see split.js). */
+async function startProcessWorkers(workers, fork) {
+  const procs = await startProcesses(workers, fork);
+  const runPart = async (kernel, input, part) => {
+    const { result, output } = await procs.send({ kernel, input: plain(input), part });
+    if (output) splitters[kernel].output(input, part).set(output);
+    return result;
+  };
+  return {
+    workers,
+    run: (kernel, input) => runSplit(kernel, input, workers, runPart),
+    noop: () => procs.send({ kernel: 'noop', input: null, part: null }),
+    pids: procs.pids,
+    stop: procs.stop,
+  };
+}
+
+/** The task engine: one user task per message (see ../task/process-entry.js). */
+async function startTaskProcesses(workers, fork) {
+  const procs = await startProcesses(workers, fork);
+  return {
+    workers,
+    run: async (input) => (await procs.send({ input })).result,
+    pids: procs.pids,
+    stop: procs.stop,
+  };
+}
+
+module.exports = { startProcesses, startProcessWorkers, startTaskProcesses };

@@ -2,6 +2,7 @@
 
 /** `worker_threads`: a pool of Node Workers running the JS reference on shared memory. */
 
+const path = require('node:path');
 const { WorkerPool } = require('../worker-pool');
 const { runSplit } = require('../split');
 
@@ -21,5 +22,10 @@ module.exports = {
       pids: () => [],
       stop: () => pool.destroy(),
     };
+  },
+  /** The user's task: one task per message to the next idle Worker (task/thread-entry.js). */
+  async startTask({ workers, file, name }) {
+    const pool = new WorkerPool(workers, { filename: path.join(__dirname, '..', 'task', 'thread-entry.js'), workerData: { file, name } });
+    return { workers, run: (input) => pool.call({ input }), pids: () => [], stop: () => pool.destroy() };
   },
 };

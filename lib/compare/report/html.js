@@ -43,6 +43,7 @@ tr.best td{background:var(--best)}tr.best td:first-child::after{content:"fastest
 tr.failed td,td.failed{color:var(--fail);background:var(--fail-bg)}
 td.failed{text-align:left;overflow-wrap:anywhere}td.failed strong,tr.failed strong{font-weight:700}
 tr.skipped td{color:var(--warn);background:var(--warn-bg)}
+ul.verdict{margin:8px 0;padding:12px 16px 12px 32px;background:var(--panel);border:1px solid var(--border);border-radius:8px}ul.verdict li{margin:4px 0}
 .track{display:inline-block;width:120px;height:10px;background:var(--band);border-radius:2px;vertical-align:middle}
 .fill{display:block;height:10px;border-radius:2px;background:var(--accent)}
 figure{overflow-x:auto;margin:12px 0 6px;padding:10px;border:1px solid var(--border);border-radius:8px}
@@ -111,6 +112,44 @@ function kernelSection(w, colors) {
   });
   const head = ['engine', 'workers', 'ms median (min–max)', 'speedup vs js', 'parallel efficiency', 'CPU ms', 'peak RSS MiB'];
   return `<section id="w-${esc(w.name)}"><h3>${esc(w.name)}<small>${esc(w.describe ?? '')}</small></h3>${table(head, rows, 1, 'kernel')}</section>`;
+}
+
+const us = (v) => (isNum(v) ? (v >= 10000 ? `${esc(fmt(v / 1000))} ms` : `${esc(fmt(v))} µs`) : '-');
+
+/** The user's task: time, speedup, tasks/s, latency, CPU, memory, and whether results were checked. */
+function taskSection(w, colors) {
+  const best = fastest(w);
+  const rows = (w.results ?? []).map((r) => {
+    const lead = [name(colors, r.engine), esc(r.workers ?? '-')];
+    if (!isOk(r) || !isNum(r.timeMs?.median)) return failedRow(lead, { error: r.error, status: r.status === 'skipped' ? 'skipped' : 'failed' }, 6);
+    const l = r.latencyUs ?? {};
+    lead[0] += `<span class="sub">${r.checked ? 'results = main thread' : '<strong>results unchecked</strong>'}</span>`;
+    const cells = [range(r.timeMs), ratio(r.speedup?.median), esc(fmt(r.tasksPerSecond?.median)), `${us(l.p50)} / ${us(l.p99)}<span class="sub">mean ${us(l.mean)}</span>`, esc(fmt(r.cpuMs?.median, 1)), esc(fmt(r.peakRssMiB, 0))];
+    return `<tr${r === best ? ' class="best"' : ''}>${[...lead, ...cells].map((c) => `<td>${c}</td>`).join('')}</tr>`;
+  });
+  const head = ['engine', 'workers', 'ms median (min–max)', 'speedup vs js', 'tasks/s', 'latency p50 / p99', 'CPU ms', 'peak RSS MiB'];
+  return `<section id="task-${esc(w.name)}" class="task"><h3>${esc(w.name)}<small>${esc(w.describe ?? '')}</small></h3><p class="note">${esc(w.file ?? '')}</p>${table(head, rows)}</section>`;
+}
+
+/** The user's server under each mode and connection kind. */
+function appSection(a) {
+  const res = a.results ?? [];
+  const max = Math.max(0, ...res.map((r) => r.requestsPerSecond?.median).filter(isNum));
+  const rows = res.map((r) => {
+    const lead = [esc(r.engine + (r.workers > 1 ? ` ×${r.workers}` : '')), esc(r.connection === 'close' ? 'new per request' : r.connection ?? '')];
+    if (!isOk(r) || !r.requestsPerSecond) return failedRow(lead, r, 6, 2);
+    const cells = [range(r.requestsPerSecond), bar(r.requestsPerSecond.median, max), esc(fmt(r.latencyP50Ms)), esc(fmt(r.latencyP99Ms)), esc(r.errors ?? '-'), esc(fmt(r.rssMiB, 0))];
+    return `<tr>${lead.map((c) => `<td class="l">${c}</td>`).join('')}${cells.map((c) => `<td>${c}</td>`).join('')}</tr>`;
+  });
+  const file = String(a.file ?? '').split('/').pop();
+  return `<h2 id="app">Your server<small>${esc(file)} · GET ${esc(a.path ?? '/')} · ${esc(a.connections ?? '?')} connections · ${esc(a.seconds ?? '?')} s per load · ${plural(a.rounds ?? 1, 'round')}</small></h2>
+${table(['server', 'connection', 'req/s median (min–max)', '<span class="muted">higher is better</span>', 'p50 ms', 'p99 ms', 'errors', 'RSS MiB'], rows, 2)}
+<p class="note">autocannon on 127.0.0.1 in the comparing process (it needs a core of its own); a non-2xx response, a socket error or a timeout is an error, and any error fails the row. RSS is every process of the server, sampled during the load.</p>`;
+}
+
+function verdictSection(v) {
+  const items = (Array.isArray(v?.text) ? v.text : []).map((t) => `<li>${esc(t)}</li>`);
+  return items.length ? `<h2 id="verdict">Verdict<small>for this workload on this machine</small></h2><ul class="verdict">${items.join('')}</ul>` : '';
 }
 
 function scalingSection(sc, colors) {
@@ -204,13 +243,15 @@ function renderHtml(report) {
   const list = (xs) => (Array.isArray(xs) && xs.length ? xs.map(esc).join(', ') : '-');
 
   const toc = [
-    workloads.length && ['time', 'Compute'],
+    workloads.length && ['time', workloads.some((w) => w.kind === 'task') ? 'Workloads' : 'Compute'],
     s.scaling && ['scaling', 'Scaling'],
     s.dispatch && ['dispatch', 'Dispatch'],
     s.startup && ['startup', 'Startup'],
     s.memory && ['memory', 'Memory'],
     s.ipc && ['ipc', 'IPC'],
     s.http && ['http', 'HTTP'],
+    s.app && ['app', 'Your server'],
+    rep.verdict?.text?.length && ['verdict', 'Verdict'],
   ].filter(Boolean);
   const skipped = (Array.isArray(rep.skipped) ? rep.skipped : []).map((x) => `<li><strong>${esc(x.engine)}</strong>: ${esc(x.reason)}</li>`);
   const cpus = isNum(m.cpus) ? m.cpus : null;
@@ -221,25 +262,29 @@ function renderHtml(report) {
 <dl class="meta"><dt>machine</dt><dd>${esc(m.cpus ?? '?')} CPUs (${esc(m.model ?? 'unknown')}), ${esc(m.memoryGiB ?? '?')} GiB, ${esc(m.platform ?? '?')}</dd>
 <dt>runtime</dt><dd>Node ${esc(m.node ?? '?')}, native-parallel ${esc(m.package ?? '?')}</dd>
 <dt>options</dt><dd>${esc(o.workers ?? '?')} workers, size ${esc(o.size ?? '?')}, ${isNum(o.runs) ? plural(o.runs, 'counted run') : '? counted runs'} per engine (after a warm-up)</dd>
-<dt>engines</dt><dd>${list(o.engines)}</dd><dt>workloads</dt><dd>${list(o.workloads)}</dd></dl>
+<dt>engines</dt><dd>${list(o.engines)}</dd><dt>workloads</dt><dd>${list(o.workloads)}</dd>${o.task ? `<dt>task</dt><dd>${esc(o.task.file)}${o.task.name && o.task.name !== 'default' ? ` (export ${esc(o.task.name)})` : ''}</dd>` : ''}${o.app ? `<dt>app</dt><dd>${esc(o.app.file)}</dd>` : ''}</dl>
 ${skipped.length ? `<div class="alert">Skipped engines:<ul>${skipped.join('')}</ul></div>` : ''}
 ${colors.size ? `<div class="legend">${[...colors.keys()].map((e) => `<span>${name(colors, e)}</span>`).join('')}</div>` : ''}
 ${toc.length ? `<nav>${toc.map(([id, label]) => `<a href="#${id}">${label}</a>`).join('')}</nav>` : ''}</header>`);
 
   if (workloads.length) {
     parts.push(`<h2 id="headline">Headline<small>fastest engine per workload and its speedup vs js (single thread)</small></h2>${headline(workloads, colors)}`);
-    parts.push(`<h2 id="time">Compute workloads<small>median time relative to js; bars left of 1 are faster</small></h2>
+    parts.push(`<h2 id="time">${workloads.some((w) => w.kind === 'task') ? 'Workloads' : 'Compute workloads'}<small>median time relative to js; bars left of 1 are faster</small></h2>
 <figure>${timeChart(workloads, colors)}</figure>
 <p class="note">Bars are 1 ÷ the median of per-run speedups (js time ÷ engine time in the same round), so they agree with the tables; whiskers show the min–max over runs.</p>
-${workloads.map((w) => kernelSection(w, colors)).join('\n')}`);
+${workloads.map((w) => (w.kind === 'task' ? taskSection(w, colors) : kernelSection(w, colors))).join('\n')}`);
   }
   if (s.scaling) parts.push(scalingSection(s.scaling, colors));
   if (s.dispatch) parts.push(dispatchSection(s.dispatch, colors));
   parts.push(simpleSections(s, colors));
+  if (s.app) parts.push(appSection(s.app));
+  parts.push(verdictSection(rep.verdict));
   if (!workloads.length && !Object.keys(s).length) parts.push('<p class="alert">This report has no workloads and no suites.</p>');
 
-  const note = cpus ? `With ${cpus} core${cpus === 1 ? '' : 's'} the best possible speedup from parallelism is ${cpus}×; ` : '';
-  parts.push(`<footer><p>${note}memory-bound kernels (histogram, sha256 input streaming) are capped by memory bandwidth. Parallel efficiency is the engine's own time on one worker ÷ (workers × its time on N workers), both run in the same rounds: 1 is perfect scaling, less is what the extra workers lost to overhead or contention. It compares an engine with itself; speedup vs js compares engines.</p>
+  const note = cpus ? `With ${cpus} core${cpus === 1 ? '' : 's'} the best possible speedup from parallelism is ${cpus}×. ` : '';
+  const kernels = workloads.some((w) => w.kind !== 'task') ? 'Memory-bound kernels (histogram, sha256 input streaming) are capped by memory bandwidth. ' : '';
+  const tasks = workloads.some((w) => w.kind === 'task') ? "A task's latency runs from run() to its result with 2 tasks in flight per worker (a round trip plus the wait for the task ahead); js runs them one after another. " : '';
+  parts.push(`<footer><p>${note}${kernels}${tasks}Parallel efficiency is the engine's own time on one worker ÷ (workers × its time on N workers), both run in the same rounds: 1 is perfect scaling, less is what the extra workers lost to overhead or contention. It compares an engine with itself; speedup vs js compares engines.</p>
 <p>Report schema ${esc(rep.schema ?? '?')}. Times are wall-clock milliseconds; CPU ms (every thread, to the nanosecond) and peak RSS cover every process of the engine.</p></footer>`);
 
   const pageTitle = `native-parallel compare${cpus ? ` · ${cpus} CPUs` : ''}${m.node ? ` · Node ${m.node}` : ''}`;

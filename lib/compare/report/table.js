@@ -29,6 +29,26 @@ function kernelTable(w) {
   return `${w.name} (${w.describe})\n${table(['engine', 'workers', 'ms median (min-max)', 'speedup vs js', 'efficiency', 'CPU ms', 'peak RSS MiB'], rows)}`;
 }
 
+const us = (x) => (x >= 10000 ? `${f(x / 1000)} ms` : `${f(x)} us`);
+
+function taskTable(w) {
+  const rows = w.results.map((r) =>
+    r.status === 'ok'
+      ? [r.engine, r.workers, range(r.timeMs), r.speedup ? `${f(r.speedup.median)}x` : '-', f(r.tasksPerSecond.median), `${us(r.latencyUs.p50)} / ${us(r.latencyUs.p99)} / ${us(r.latencyUs.mean)}`, f(r.cpuMs.median, 1), f(r.peakRssMiB, 0), r.checked ? '= main thread' : 'unchecked']
+      : [r.engine, r.workers ?? '-', { colSpan: 7, content: `${(r.status ?? 'failed').toUpperCase()}: ${r.error}` }],
+  );
+  return `task ${w.name} (${w.describe})\n${table(['engine', 'workers', 'ms median (min-max)', 'speedup vs js', 'tasks/s', 'latency p50 / p99 / mean', 'CPU ms', 'peak RSS MiB', 'results'], rows)}`;
+}
+
+function appTable(a) {
+  const rows = a.results.map((r) => {
+    const lead = [r.engine + (r.workers > 1 ? ` x${r.workers}` : ''), r.connection === 'close' ? 'new per request' : r.connection];
+    if (r.status === 'ok') return [...lead, range(r.requestsPerSecond), f(r.latencyP50Ms), f(r.latencyP99Ms), r.errors, f(r.rssMiB, 0)];
+    return [...lead, { colSpan: 5, content: `${r.status.toUpperCase()}: ${r.error}` }];
+  });
+  return `app ${require('node:path').basename(a.file)} (GET ${a.path}, ${a.connections} connections, ${a.seconds} s per load, ${a.rounds} round${a.rounds === 1 ? '' : 's'}; load generator on this machine)\n${table(['server', 'connection', 'req/s median (min-max)', 'p50 ms', 'p99 ms', 'errors', 'RSS MiB'], rows)}`;
+}
+
 function suiteTables(suites) {
   const out = [];
   if (suites.dispatch) {
@@ -89,12 +109,18 @@ function renderTables(report) {
   const m = report.machine;
   const parts = [`native-parallel compare: ${m.cpus} CPUs (${m.model}), ${m.memoryGiB} GiB, Node ${m.node}; ${report.options.workers} workers, size ${report.options.size}, ${report.options.runs} runs`];
   for (const s of report.skipped) parts.push(`skipped ${s.engine}: ${s.reason}`);
-  for (const w of report.workloads) parts.push(kernelTable(w));
-  if (report.workloads.length > 0) {
+  for (const w of report.workloads) parts.push(w.kind === 'task' ? taskTable(w) : kernelTable(w));
+  if (report.workloads.some((w) => w.kind === 'task')) {
+    parts.push('task latency: from run() to the result with 2 tasks in flight per worker (a round trip plus the wait for the task ahead); the main thread runs one after another.');
+  }
+  if (report.workloads.some((w) => w.kind !== 'task')) {
     parts.push('efficiency: parallel efficiency, the engine\'s time on 1 worker / (workers x its time on N), both run in the same rounds; 1 is perfect scaling, - when unknown.');
   }
   parts.push(...suiteTables(report.suites));
-  parts.push(`With ${m.cpus} cores the best possible speedup is ${m.cpus}x; memory-bound kernels (histogram, sha256 input streaming) are capped by memory bandwidth.`);
+  if (report.suites.app) parts.push(appTable(report.suites.app));
+  const kernels = report.workloads.some((w) => w.kind !== 'task');
+  parts.push(`With ${m.cpus} cores the best possible speedup is ${m.cpus}x${kernels ? '; memory-bound kernels (histogram, sha256 input streaming) are capped by memory bandwidth' : ''}.`);
+  if (report.verdict?.text.length) parts.push(`Verdict (this machine, this run):\n${report.verdict.text.map((t) => `- ${t}`).join('\n')}`);
   return parts.join('\n\n');
 }
 

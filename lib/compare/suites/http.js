@@ -10,6 +10,7 @@
 const path = require('node:path');
 const { spawn } = require('node:child_process');
 const { summary } = require('../measure');
+const { load } = require('../autocannon');
 
 const DURATION_S = 3;
 const CONNECTIONS = 16;
@@ -63,21 +64,6 @@ function startServer(file, args) {
   });
 }
 
-function load(port, keepAlive) {
-  const autocannon = require('autocannon');
-  return new Promise((resolve, reject) => {
-    autocannon(
-      {
-        url: `http://127.0.0.1:${port}/`,
-        connections: CONNECTIONS,
-        duration: DURATION_S,
-        headers: keepAlive ? {} : { connection: 'close' },
-      },
-      (err, result) => (err ? reject(err) : resolve(result)),
-    );
-  });
-}
-
 async function httpSuite({ workers, runs, tick }) {
   let autocannonMissing = null;
   try {
@@ -102,10 +88,10 @@ async function httpSuite({ workers, runs, tick }) {
         const server = await startServer(file, args);
         try {
           for (let round = 0; round < rounds; round++) {
-            const r = await load(server.port, keepAlive);
-            rps.push(r.requests.average);
-            p99.push(r.latency.p99);
-            errors += r.errors + r.timeouts + (r.non2xx || 0);
+            const r = await load({ port: server.port, seconds: DURATION_S, connections: CONNECTIONS, keepAlive });
+            rps.push(r.requestsPerSecond);
+            p99.push(r.latencyP99Ms);
+            errors += r.non2xx + r.socketErrors + r.timeouts;
             tick(`http ${label} ${entry.connection}`);
           }
         } finally {
