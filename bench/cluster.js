@@ -176,8 +176,8 @@ async function ipcSection() {
   const workers = {
     'node:cluster json (default)': forkNode({ BENCH_MODE: 'echo' }, 'json'),
     'node:cluster advanced': forkNode({ BENCH_MODE: 'echo' }, 'advanced'),
-    'native advanced (default)': nativeAdv.fork({ BENCH_ENGINE: 'native', BENCH_MODE: 'echo' }),
-    'native json': nativeJson.fork({ BENCH_ENGINE: 'native', BENCH_MODE: 'echo' }),
+    'native advanced': nativeAdv.fork({ BENCH_ENGINE: 'native', BENCH_MODE: 'echo' }),
+    'native json (default)': nativeJson.fork({ BENCH_ENGINE: 'native', BENCH_MODE: 'echo' }),
   };
   await Promise.all(Object.values(workers).map((w) => once(w, 'online')));
   // Every engine echoes the message back unchanged before anything counts.
@@ -192,7 +192,7 @@ async function ipcSection() {
     small: await echo(w, 50000, 100, SMALL),
   }));
   const base = 'node:cluster json (default)';
-  const likeFor = { 'node:cluster json (default)': base, 'node:cluster advanced': 'node:cluster advanced', 'native advanced (default)': 'node:cluster advanced', 'native json': base };
+  const likeFor = { 'node:cluster json (default)': base, 'node:cluster advanced': 'node:cluster advanced', 'native advanced': 'node:cluster advanced', 'native json (default)': base };
   const rows = [];
   const section = {};
   for (const [name, v] of Object.entries(values)) {
