@@ -218,7 +218,10 @@ export type CompareEngine = 'js' | 'worker_threads' | 'piscina' | 'cluster' | 'n
 export interface CompareOptions {
   /** Default: every workload and suite. */
   workloads?: CompareWorkload[];
-  /** Default: every available engine. */
+  /**
+   * Default: every available engine. With `app`, `'cluster'` and `'native-cluster'` select the
+   * server modes; the one-process mode always runs.
+   */
   engines?: CompareEngine[];
   /** Workers per engine. Default: `os.availableParallelism()`. */
   workers?: number;

@@ -50,7 +50,9 @@ Your own task (a Piscina-style task file, CommonJS or ESM; the function may be a
 Your own server (the file unchanged, listening on process.env.PORT):
   --app FILE        load it with autocannon on 127.0.0.1 as one process, under node:cluster and
                     under the native cluster (reuseport, shared), keep-alive and a new
-                    connection per request; any non-2xx, socket error or timeout fails the row
+                    connection per request; any non-2xx, socket error or timeout fails the row.
+                    --engines cluster / native-cluster keeps only those modes (one process
+                    always runs: it is what the ratios are against)
   --path PATH       request path (default: /)
   --seconds N       seconds per load (default: 5); rounds: --runs, at most 3
   --connections N   concurrent connections (default: 16)

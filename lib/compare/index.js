@@ -168,7 +168,7 @@ async function compare(options) {
     kernelNames.length * (engineModules.length + engineModules.filter(oneWorker).length) * (o.runs + 1) +
     suiteNames.reduce((sum, s) => sum + suites[s].steps(engineModules, o.runs, o.workers), 0) +
     (o.task ? task.steps(engineModules, o.runs) : 0) +
-    (o.app ? app.steps(appRounds) : 0);
+    (o.app ? app.steps(appRounds, o.engines) : 0);
   const tick = (label) => {
     done++;
     o.onProgress?.({ done: Math.min(done, total), total, label });
@@ -232,7 +232,7 @@ async function compare(options) {
   if (suiteNames.includes('ipc')) report.suites.ipc = await suites.ipc.ipc({ runs: o.runs, tick });
   if (suiteNames.includes('http')) report.suites.http = await suites.http.http({ workers: o.workers, runs: o.runs, tick });
   if (o.task) report.workloads.push(await task.compareTask({ ...o.task, engineModules, workers: o.workers, runs: o.runs, tick }));
-  if (o.app) report.suites.app = await app.compareApp({ ...o.app, workers: o.workers, rounds: appRounds, tick });
+  if (o.app) report.suites.app = await app.compareApp({ ...o.app, workers: o.workers, rounds: appRounds, engines: o.engines, tick });
   report.verdict = verdict(report);
 
   if (o.json) writeFile(o.json, `${JSON.stringify(report, null, 2)}\n`);

@@ -15,13 +15,19 @@ const { load } = require('../autocannon');
 const { summary, rssKb } = require('../measure');
 const { startServer, freePort } = require('./server');
 
-/** [engine name, server mode, needs the native cluster] */
+/**
+ * [row name, server mode, needs the native cluster, the `--engines` name that selects it (null:
+ * always runs, it is the one-process baseline every ratio is against)]
+ */
 const MODES = [
-  ['single', 'single', false],
-  ['cluster', 'node', false],
-  ['native-cluster-reuseport', 'reuseport', true],
-  ['native-cluster-shared', 'shared', true],
+  ['single', 'single', false, null],
+  ['cluster', 'node', false, 'cluster'],
+  ['native-cluster-reuseport', 'reuseport', true, 'native-cluster'],
+  ['native-cluster-shared', 'shared', true, 'native-cluster'],
 ];
+
+/** The modes `engines` (compare's `engines` option; null: all) selects. */
+const selected = (engines) => MODES.filter(([, , , engine]) => engine === null || engines === null || engines.includes(engine));
 const CONNECTION = [
   ['keep-alive', true],
   ['close', false],
@@ -62,11 +68,12 @@ async function withPeakRss(server, promise) {
  * @param {number} o.startTimeoutMs
  * @param {number} o.workers workers in the cluster modes
  * @param {number} o.rounds
+ * @param {string[] | null} [o.engines] compare's `engines` option (null: every mode)
  * @param {(label: string) => void} o.tick
  */
-async function compareApp({ file, path: urlPath, seconds, connections, portEnv, startTimeoutMs, workers, rounds, tick }) {
+async function compareApp({ file, path: urlPath, seconds, connections, portEnv, startTimeoutMs, workers, rounds, engines = null, tick }) {
   const missing = nativeClusterMissing();
-  const modes = MODES.map(([engine, mode, native]) => ({
+  const modes = selected(engines).map(([engine, mode, native]) => ({
     engine,
     mode,
     workers: mode === 'single' ? 1 : workers,
@@ -152,7 +159,7 @@ function appResult(m, connection, row) {
   return { ...base, status: 'ok', ...numbers };
 }
 
-/** Progress steps: one per mode, connection kind and round. */
-const steps = (rounds) => MODES.length * CONNECTION.length * rounds;
+/** Progress steps: one per selected mode, connection kind and round. */
+const steps = (rounds, engines = null) => selected(engines).length * CONNECTION.length * rounds;
 
 module.exports = { compareApp, steps, MODES: MODES.map(([engine]) => engine) };
