@@ -5,8 +5,9 @@
 //! - [`protocol`]: fixed-size messages over the socketpair; [`socket`] sends and receives them
 //!   (memfds ride along).
 //! - [`kernels`]: how each kernel is split into parts, and how a child runs a part.
-//! - [`state`]: children, tasks and the part queue; which part a dead child loses.
-//! - [`task`]: one task's parts (handed out, given back, done) and how it ends.
+//! - [`state`]: the books as a state machine without I/O: children (by slot id), tasks and the
+//!   part queue; each event returns the actions to perform (which part goes to which child).
+//! - [`perform`]: the books and the children behind the pool's mutex; performs the actions.
 //! - [`supervisor`]: the thread that reads results, reaps exits and wakes JavaScript.
 //!
 //! Two ways to run a task (see `README.md` here): when every view lies in SharedMemory, its
@@ -17,12 +18,12 @@
 mod child;
 mod fork;
 mod kernels;
+mod perform;
 mod protocol;
 mod release;
 mod socket;
 mod state;
 mod supervisor;
-mod task;
 
 use std::os::fd::{AsFd, AsRawFd};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
@@ -42,13 +43,14 @@ use crate::shm::Segment;
 use crate::sys::SysError;
 use fork::Kind;
 use kernels::PView;
+use perform::{After, Locked};
 use protocol::PartSpec;
-use state::{Slot, State, Task};
+use state::{State, Task};
 
 /// State shared by the JavaScript thread, the supervisor thread and the completion channel.
 #[derive(Debug)]
 pub(crate) struct Shared {
-    state: Mutex<State>,
+    state: Mutex<Locked>,
     completions: SegQueue<Completion>,
     channel: Channel,
     /// Wakes the supervisor (children added, or the pool stopping); closed by `shutdown`
@@ -99,7 +101,7 @@ impl Source for Shared {
 }
 
 impl Shared {
-    fn lock(&self) -> MutexGuard<'_, State> {
+    fn lock(&self) -> MutexGuard<'_, Locked> {
         self.state.lock().unwrap_or_else(|e| e.into_inner())
     }
 
@@ -117,14 +119,15 @@ impl Shared {
 
     /// Forks persistent children until there are `processes`. JavaScript thread only.
     fn top_up(&self) -> Result<(), SysError> {
-        let mut missing = self.processes.saturating_sub(self.lock().persistent());
+        let mut missing = self
+            .processes
+            .saturating_sub(self.lock().state.persistent());
         let mut result = Ok(());
+        let mut after = After::default();
         while missing > 0 && !self.stopping.load(Ordering::Acquire) {
             match fork::spawn(Kind::Persistent) {
                 Ok(child) => {
-                    let mut state = self.lock();
-                    state.slots.push(Slot::new(child));
-                    state.dispatch();
+                    self.lock().add_child(child, &mut after);
                     missing -= 1;
                 }
                 Err(e) => {
@@ -133,8 +136,27 @@ impl Shared {
                 }
             }
         }
+        self.finish(after);
         self.poke();
         result
+    }
+
+    /// What is left once actions were performed, outside the lock: completes the tasks that
+    /// ended (the parent's merge, a histogram's counts), counts the children to replace, and
+    /// wakes JavaScript if there is anything for it. Any thread.
+    fn finish(&self, after: After) {
+        let mut wake = false;
+        for (id, task) in after.settled {
+            self.completions.push(state::complete(id, task));
+            wake = true;
+        }
+        if after.replace > 0 && !self.stopping.load(Ordering::Acquire) {
+            self.respawn.fetch_add(after.replace, Ordering::AcqRel);
+            wake = true;
+        }
+        if wake {
+            self.channel.wake();
+        }
     }
 
     /// Stops the supervisor, kills and reaps every child; returns the ids of tasks that had
@@ -151,14 +173,7 @@ impl Shared {
             let _ = handle.join();
         }
         self.wake.lock().unwrap_or_else(|e| e.into_inner()).take();
-        let mut state = self.lock();
-        for slot in &state.slots {
-            slot.child.kill();
-        }
-        for slot in std::mem::take(&mut state.slots) {
-            slot.child.reap(true);
-        }
-        state.drain_all()
+        self.lock().shutdown()
     }
 }
 
@@ -194,7 +209,7 @@ impl NativeProcessPool {
                 EventFd::from_value_and_flags(0, EfdFlags::EFD_CLOEXEC | EfdFlags::EFD_NONBLOCK)
                     .map_err(|e| SysError::new("eventfd", e).throw(&env, "", ""))?;
             let shared = Arc::new(Shared {
-                state: Mutex::new(State::new(processes)),
+                state: Mutex::new(Locked::new(State::new(processes))),
                 completions: SegQueue::new(),
                 channel: Channel::new(),
                 wake: Mutex::new(Some(wake)),
@@ -253,15 +268,7 @@ impl NativeProcessPool {
     /// Pids of the persistent children.
     #[napi]
     pub fn pids(&self, env: Env) -> napi::Result<Vec<i32>> {
-        guard(&env, || {
-            let state = self.shared.lock();
-            Ok(state
-                .slots
-                .iter()
-                .filter(|s| s.one_shot.is_none())
-                .map(|s| s.child.pid)
-                .collect())
-        })
+        guard(&env, || Ok(self.shared.lock().persistent_pids()))
     }
 
     /// Starts a task; returns its id. `segments[i]` is the SharedMemory id of `views[i]`, or 0
@@ -349,26 +356,26 @@ impl NativeProcessPool {
                     }
                 }
                 self.shared.in_flight.fetch_add(1, Ordering::AcqRel);
-                let mut state = self.shared.lock();
-                for (part, child) in forked.into_iter().enumerate() {
-                    state.slots.push(Slot::one_shot(child, id, part));
-                }
-                state.add(id, task);
+                let mut after = After::default();
+                self.shared
+                    .lock()
+                    .add_one_shot(id, task, forked, &mut after);
+                self.shared.finish(after);
             } else {
-                if self.shared.lock().persistent() < self.shared.processes {
+                if self.shared.lock().state.persistent() < self.shared.processes {
                     // Children died and were not replaced yet (or could not be): try now.
                     if let Err(e) = self.shared.top_up() {
-                        if self.shared.lock().persistent() == 0 {
+                        if self.shared.lock().state.persistent() == 0 {
                             self.release_loop(&env);
                             return Err(e.throw(&env, "", ""));
                         }
                     }
                 }
                 self.shared.in_flight.fetch_add(1, Ordering::AcqRel);
-                self.shared.lock().add(id, task);
+                self.perform(|state| state.submit(id, task));
             }
             self.next_id = self.next_id.wrapping_add(1);
-            self.after_change(&env)?;
+            self.after_change(&env);
             Ok(id)
         })
     }
@@ -379,8 +386,9 @@ impl NativeProcessPool {
     pub fn cancel(&self, env: Env, id: Arg<f64>) -> napi::Result<()> {
         guard(&env, || {
             let id = integer(&env, "id", id.0, 0, u32::MAX.into())? as u32;
-            self.shared.lock().cancel(id);
-            self.after_change(&env)
+            self.perform(|state| state.cancel(id));
+            self.after_change(&env);
+            Ok(())
         })
     }
 
@@ -389,7 +397,7 @@ impl NativeProcessPool {
     pub fn forget(&self, env: Env, segment: Arg<f64>) -> napi::Result<()> {
         guard(&env, || {
             let segment = integer(&env, "segment", segment.0, 0, MAX_SAFE_INTEGER)? as u64;
-            self.shared.lock().forget(segment);
+            self.perform(|state| state.forget(segment));
             Ok(())
         })
     }
@@ -423,20 +431,22 @@ impl NativeProcessPool {
 }
 
 impl NativeProcessPool {
-    /// Finishes tasks that ended on this thread, pokes the supervisor (new children to poll)
-    /// and holds the event loop open while tasks are in flight.
-    fn after_change(&self, env: &Env) -> napi::Result<()> {
-        let finished = self.shared.lock().take_finished();
-        let any = !finished.is_empty();
-        for (id, task) in finished {
-            self.shared.completions.push(state::complete(id, task));
+    /// Books an event under the lock, performs its actions there, and what is left after it.
+    fn perform(&self, event: impl FnOnce(&mut State) -> Vec<state::Action>) {
+        let mut after = After::default();
+        {
+            let mut locked = self.shared.lock();
+            let actions = event(&mut locked.state);
+            locked.perform(actions, &mut after);
         }
+        self.shared.finish(after);
+    }
+
+    /// Pokes the supervisor (new children to poll) and lets the event loop go when no task is
+    /// in flight.
+    fn after_change(&self, env: &Env) {
         self.shared.poke();
-        if any {
-            self.shared.channel.wake();
-        }
         self.release_loop(env);
-        Ok(())
     }
 
     /// Lets the event loop go when no task is in flight (a submit that failed, say).
