@@ -8,6 +8,7 @@
 //! - [`state`]: the books as a state machine without I/O: children (by slot id), tasks and the
 //!   part queue; each event returns the actions to perform (which part goes to which child).
 //! - [`perform`]: the books and the children behind the pool's mutex; performs the actions.
+//! - [`shared`]: what the JavaScript thread, the supervisor and the completion channel share.
 //! - [`supervisor`]: the thread that reads results, reaps exits and wakes JavaScript.
 //!
 //! Two ways to run a task (see `README.md` here): when every view lies in SharedMemory, its
@@ -21,21 +22,20 @@ mod kernels;
 mod perform;
 mod protocol;
 mod release;
+mod shared;
 mod socket;
 mod state;
 mod supervisor;
 
-use std::os::fd::{AsFd, AsRawFd};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard};
-use std::thread::JoinHandle;
+use std::sync::{Arc, Mutex};
 
 use crossbeam::queue::SegQueue;
 use napi::{CleanupEnvHook, Env};
 use napi_derive::napi;
 use nix::sys::eventfd::{EfdFlags, EventFd};
 
-use crate::core::completion::{self, Batch, Channel, Source};
+use crate::core::completion::{self, Batch, Channel};
 use crate::core::task::{batch_of, Completion, Outcome, PROCESS_POOL_WIDTH};
 use crate::kernels::RawView;
 use crate::napi_util::{guard, integer, throw, Arg, Callback, ErrorKind, MAX_SAFE_INTEGER};
@@ -45,137 +45,8 @@ use fork::Kind;
 use kernels::PView;
 use perform::{After, Locked};
 use protocol::PartSpec;
+use shared::Shared;
 use state::{State, Task};
-
-/// State shared by the JavaScript thread, the supervisor thread and the completion channel.
-#[derive(Debug)]
-pub(crate) struct Shared {
-    state: Mutex<Locked>,
-    completions: SegQueue<Completion>,
-    channel: Channel,
-    /// Wakes the supervisor (children added, or the pool stopping); closed by `shutdown`
-    /// once the supervisor has stopped.
-    wake: Mutex<Option<EventFd>>,
-    stopping: AtomicBool,
-    /// Persistent children that died and are to be replaced (by the JavaScript thread).
-    respawn: AtomicUsize,
-    /// Tasks submitted and not yet handed to JavaScript (JS thread only): the pool holds the
-    /// event loop open while this is not zero.
-    in_flight: AtomicUsize,
-    processes: usize,
-    supervisor: Mutex<Option<JoinHandle<()>>>,
-}
-
-impl Source for Shared {
-    fn channel(&self) -> &Channel {
-        &self.channel
-    }
-
-    /// Replaces dead children and takes the completions; lets the event loop go once no task
-    /// is in flight.
-    fn drain(&self, env: Option<&Env>) -> Batch {
-        let Some(env) = env else {
-            return Batch::default();
-        };
-        if self.stopping.load(Ordering::Acquire) {
-            return Batch::default();
-        }
-        if self.respawn.swap(0, Ordering::AcqRel) > 0 {
-            // A failure is retried at the next submit (which reports it if no child is left).
-            let _ = self.top_up();
-        }
-        let mut batch = Vec::new();
-        while let Some(c) = self.completions.pop() {
-            batch.push(c);
-        }
-        let left = self
-            .in_flight
-            .load(Ordering::Acquire)
-            .saturating_sub(batch.len());
-        self.in_flight.store(left, Ordering::Release);
-        if left == 0 {
-            let _ = self.channel.set_referenced(env, false);
-        }
-        batch_of(PROCESS_POOL_WIDTH, batch)
-    }
-}
-
-impl Shared {
-    fn lock(&self) -> MutexGuard<'_, Locked> {
-        self.state.lock().unwrap_or_else(|e| e.into_inner())
-    }
-
-    fn poke(&self) {
-        if let Some(wake) = &*self.wake.lock().unwrap_or_else(|e| e.into_inner()) {
-            let _ = wake.write(1);
-        }
-    }
-
-    /// The eventfd's number, for the supervisor's poll (valid until `shutdown` has joined it).
-    fn wake_fd(&self) -> i32 {
-        let wake = self.wake.lock().unwrap_or_else(|e| e.into_inner());
-        wake.as_ref().map_or(-1, |w| w.as_fd().as_raw_fd())
-    }
-
-    /// Forks persistent children until there are `processes`. JavaScript thread only.
-    fn top_up(&self) -> Result<(), SysError> {
-        let mut missing = self
-            .processes
-            .saturating_sub(self.lock().state.persistent());
-        let mut result = Ok(());
-        let mut after = After::default();
-        while missing > 0 && !self.stopping.load(Ordering::Acquire) {
-            match fork::spawn(Kind::Persistent) {
-                Ok(child) => {
-                    self.lock().add_child(child, &mut after);
-                    missing -= 1;
-                }
-                Err(e) => {
-                    result = Err(e);
-                    break;
-                }
-            }
-        }
-        self.finish(after);
-        self.poke();
-        result
-    }
-
-    /// What is left once actions were performed, outside the lock: completes the tasks that
-    /// ended (the parent's merge, a histogram's counts), counts the children to replace, and
-    /// wakes JavaScript if there is anything for it. Any thread.
-    fn finish(&self, after: After) {
-        let mut wake = false;
-        for (id, task) in after.settled {
-            self.completions.push(state::complete(id, task));
-            wake = true;
-        }
-        if after.replace > 0 && !self.stopping.load(Ordering::Acquire) {
-            self.respawn.fetch_add(after.replace, Ordering::AcqRel);
-            wake = true;
-        }
-        if wake {
-            self.channel.wake();
-        }
-    }
-
-    /// Stops the supervisor, kills and reaps every child; returns the ids of tasks that had
-    /// not been reported. Idempotent.
-    fn shutdown(&self) -> Vec<u32> {
-        self.stopping.store(true, Ordering::Release);
-        self.poke();
-        let handle = self
-            .supervisor
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .take();
-        if let Some(handle) = handle {
-            let _ = handle.join();
-        }
-        self.wake.lock().unwrap_or_else(|e| e.into_inner()).take();
-        self.lock().shutdown()
-    }
-}
 
 /// The native half of `ProcessPool` (the public API is `lib/process-pool.js`, which validates
 /// every argument first).

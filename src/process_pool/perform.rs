@@ -10,9 +10,12 @@
 use std::collections::{HashMap, VecDeque};
 use std::os::fd::AsRawFd;
 use std::sync::atomic::Ordering;
+use std::sync::Arc;
+
+use crate::shm::Segment;
 
 use super::fork::Child;
-use super::protocol::Msg;
+use super::protocol::{Msg, PartSpec};
 use super::socket;
 use super::state::{Action, Exit, SlotId, State, Task};
 
@@ -154,9 +157,9 @@ impl Locked {
         &self,
         slot: SlotId,
         seq: u64,
-        part: &super::protocol::PartSpec,
+        part: &PartSpec,
         unmap: &[u64],
-        map: &[std::sync::Arc<crate::shm::Segment>],
+        map: &[Arc<Segment>],
     ) -> Result<(), (Vec<u64>, &'static str)> {
         let Some(child) = self.children.get(&slot) else {
             return Err((map.iter().map(|s| s.id()).collect(), "the child is gone"));
