@@ -232,6 +232,8 @@ impl NativeProcessPool {
                     .lock()
                     .add_one_shot(id, task, forked, &mut after);
                 self.shared.finish(after);
+                // Their fds join the supervisor's poll set.
+                self.shared.poke();
             } else {
                 if self.shared.lock().state.persistent() < self.shared.processes {
                     // Children died and were not replaced yet (or could not be): try now.
@@ -246,7 +248,7 @@ impl NativeProcessPool {
                 self.perform(|state| state.submit(id, task));
             }
             self.next_id = self.next_id.wrapping_add(1);
-            self.after_change(&env);
+            self.release_loop(&env);
             Ok(id)
         })
     }
@@ -258,7 +260,7 @@ impl NativeProcessPool {
         guard(&env, || {
             let id = integer(&env, "id", id.0, 0, u32::MAX.into())? as u32;
             self.perform(|state| state.cancel(id));
-            self.after_change(&env);
+            self.release_loop(&env);
             Ok(())
         })
     }
@@ -311,13 +313,6 @@ impl NativeProcessPool {
             locked.perform(actions, &mut after);
         }
         self.shared.finish(after);
-    }
-
-    /// Pokes the supervisor (new children to poll) and lets the event loop go when no task is
-    /// in flight.
-    fn after_change(&self, env: &Env) {
-        self.shared.poke();
-        self.release_loop(env);
     }
 
     /// Lets the event loop go when no task is in flight (a submit that failed, say).
