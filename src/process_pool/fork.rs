@@ -46,9 +46,10 @@ impl Control {
         fence(Ordering::SeqCst);
     }
 
-    /// In the parent, once the child has been reaped: did it start part `seq`?
-    pub(super) fn started(&self, seq: u64) -> bool {
-        self.started.load(Ordering::SeqCst) == seq
+    /// In the parent, once the child has been reaped: the sequence number of the last part
+    /// it started (0: none).
+    pub(super) fn last_started(&self) -> u64 {
+        self.started.load(Ordering::SeqCst)
     }
 }
 

@@ -5,8 +5,10 @@
 //! - [`protocol`]: fixed-size messages over the socketpair; [`socket`] sends and receives them
 //!   (memfds ride along).
 //! - [`kernels`]: how each kernel is split into parts, and how a child runs a part.
-//! - [`state`]: children, tasks and the part queue; which part a dead child loses.
-//! - [`task`]: one task's parts (handed out, given back, done) and how it ends.
+//! - [`state`]: the books as a state machine without I/O: children (by slot id), tasks and the
+//!   part queue; each event returns the actions to perform (which part goes to which child).
+//! - [`perform`]: the books and the children behind the pool's mutex; performs the actions.
+//! - [`shared`]: what the JavaScript thread, the supervisor and the completion channel share.
 //! - [`supervisor`]: the thread that reads results, reaps exits and wakes JavaScript.
 //!
 //! Two ways to run a task (see `README.md` here): when every view lies in SharedMemory, its
@@ -17,24 +19,23 @@
 mod child;
 mod fork;
 mod kernels;
+mod perform;
 mod protocol;
 mod release;
+mod shared;
 mod socket;
 mod state;
 mod supervisor;
-mod task;
 
-use std::os::fd::{AsFd, AsRawFd};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard};
-use std::thread::JoinHandle;
+use std::sync::{Arc, Mutex};
 
 use crossbeam::queue::SegQueue;
 use napi::{CleanupEnvHook, Env};
 use napi_derive::napi;
 use nix::sys::eventfd::{EfdFlags, EventFd};
 
-use crate::core::completion::{self, Batch, Channel, Source};
+use crate::core::completion::{self, Batch, Channel};
 use crate::core::task::{batch_of, Completion, Outcome, PROCESS_POOL_WIDTH};
 use crate::kernels::RawView;
 use crate::napi_util::{guard, integer, throw, Arg, Callback, ErrorKind, MAX_SAFE_INTEGER};
@@ -42,125 +43,10 @@ use crate::shm::Segment;
 use crate::sys::SysError;
 use fork::Kind;
 use kernels::PView;
+use perform::{After, Locked};
 use protocol::PartSpec;
-use state::{Slot, State, Task};
-
-/// State shared by the JavaScript thread, the supervisor thread and the completion channel.
-#[derive(Debug)]
-pub(crate) struct Shared {
-    state: Mutex<State>,
-    completions: SegQueue<Completion>,
-    channel: Channel,
-    /// Wakes the supervisor (children added, or the pool stopping); closed by `shutdown`
-    /// once the supervisor has stopped.
-    wake: Mutex<Option<EventFd>>,
-    stopping: AtomicBool,
-    /// Persistent children that died and are to be replaced (by the JavaScript thread).
-    respawn: AtomicUsize,
-    /// Tasks submitted and not yet handed to JavaScript (JS thread only): the pool holds the
-    /// event loop open while this is not zero.
-    in_flight: AtomicUsize,
-    processes: usize,
-    supervisor: Mutex<Option<JoinHandle<()>>>,
-}
-
-impl Source for Shared {
-    fn channel(&self) -> &Channel {
-        &self.channel
-    }
-
-    /// Replaces dead children and takes the completions; lets the event loop go once no task
-    /// is in flight.
-    fn drain(&self, env: Option<&Env>) -> Batch {
-        let Some(env) = env else {
-            return Batch::default();
-        };
-        if self.stopping.load(Ordering::Acquire) {
-            return Batch::default();
-        }
-        if self.respawn.swap(0, Ordering::AcqRel) > 0 {
-            // A failure is retried at the next submit (which reports it if no child is left).
-            let _ = self.top_up();
-        }
-        let mut batch = Vec::new();
-        while let Some(c) = self.completions.pop() {
-            batch.push(c);
-        }
-        let left = self
-            .in_flight
-            .load(Ordering::Acquire)
-            .saturating_sub(batch.len());
-        self.in_flight.store(left, Ordering::Release);
-        if left == 0 {
-            let _ = self.channel.set_referenced(env, false);
-        }
-        batch_of(PROCESS_POOL_WIDTH, batch)
-    }
-}
-
-impl Shared {
-    fn lock(&self) -> MutexGuard<'_, State> {
-        self.state.lock().unwrap_or_else(|e| e.into_inner())
-    }
-
-    fn poke(&self) {
-        if let Some(wake) = &*self.wake.lock().unwrap_or_else(|e| e.into_inner()) {
-            let _ = wake.write(1);
-        }
-    }
-
-    /// The eventfd's number, for the supervisor's poll (valid until `shutdown` has joined it).
-    fn wake_fd(&self) -> i32 {
-        let wake = self.wake.lock().unwrap_or_else(|e| e.into_inner());
-        wake.as_ref().map_or(-1, |w| w.as_fd().as_raw_fd())
-    }
-
-    /// Forks persistent children until there are `processes`. JavaScript thread only.
-    fn top_up(&self) -> Result<(), SysError> {
-        let mut missing = self.processes.saturating_sub(self.lock().persistent());
-        let mut result = Ok(());
-        while missing > 0 && !self.stopping.load(Ordering::Acquire) {
-            match fork::spawn(Kind::Persistent) {
-                Ok(child) => {
-                    let mut state = self.lock();
-                    state.slots.push(Slot::new(child));
-                    state.dispatch();
-                    missing -= 1;
-                }
-                Err(e) => {
-                    result = Err(e);
-                    break;
-                }
-            }
-        }
-        self.poke();
-        result
-    }
-
-    /// Stops the supervisor, kills and reaps every child; returns the ids of tasks that had
-    /// not been reported. Idempotent.
-    fn shutdown(&self) -> Vec<u32> {
-        self.stopping.store(true, Ordering::Release);
-        self.poke();
-        let handle = self
-            .supervisor
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .take();
-        if let Some(handle) = handle {
-            let _ = handle.join();
-        }
-        self.wake.lock().unwrap_or_else(|e| e.into_inner()).take();
-        let mut state = self.lock();
-        for slot in &state.slots {
-            slot.child.kill();
-        }
-        for slot in std::mem::take(&mut state.slots) {
-            slot.child.reap(true);
-        }
-        state.drain_all()
-    }
-}
+use shared::Shared;
+use state::{State, Task};
 
 /// The native half of `ProcessPool` (the public API is `lib/process-pool.js`, which validates
 /// every argument first).
@@ -194,7 +80,7 @@ impl NativeProcessPool {
                 EventFd::from_value_and_flags(0, EfdFlags::EFD_CLOEXEC | EfdFlags::EFD_NONBLOCK)
                     .map_err(|e| SysError::new("eventfd", e).throw(&env, "", ""))?;
             let shared = Arc::new(Shared {
-                state: Mutex::new(State::new(processes)),
+                state: Mutex::new(Locked::new(State::new(processes))),
                 completions: SegQueue::new(),
                 channel: Channel::new(),
                 wake: Mutex::new(Some(wake)),
@@ -253,15 +139,7 @@ impl NativeProcessPool {
     /// Pids of the persistent children.
     #[napi]
     pub fn pids(&self, env: Env) -> napi::Result<Vec<i32>> {
-        guard(&env, || {
-            let state = self.shared.lock();
-            Ok(state
-                .slots
-                .iter()
-                .filter(|s| s.one_shot.is_none())
-                .map(|s| s.child.pid)
-                .collect())
-        })
+        guard(&env, || Ok(self.shared.lock().persistent_pids()))
     }
 
     /// Starts a task; returns its id. `segments[i]` is the SharedMemory id of `views[i]`, or 0
@@ -349,26 +227,28 @@ impl NativeProcessPool {
                     }
                 }
                 self.shared.in_flight.fetch_add(1, Ordering::AcqRel);
-                let mut state = self.shared.lock();
-                for (part, child) in forked.into_iter().enumerate() {
-                    state.slots.push(Slot::one_shot(child, id, part));
-                }
-                state.add(id, task);
+                let mut after = After::default();
+                self.shared
+                    .lock()
+                    .add_one_shot(id, task, forked, &mut after);
+                self.shared.finish(after);
+                // Their fds join the supervisor's poll set.
+                self.shared.poke();
             } else {
-                if self.shared.lock().persistent() < self.shared.processes {
+                if self.shared.lock().state.persistent() < self.shared.processes {
                     // Children died and were not replaced yet (or could not be): try now.
                     if let Err(e) = self.shared.top_up() {
-                        if self.shared.lock().persistent() == 0 {
+                        if self.shared.lock().state.persistent() == 0 {
                             self.release_loop(&env);
                             return Err(e.throw(&env, "", ""));
                         }
                     }
                 }
                 self.shared.in_flight.fetch_add(1, Ordering::AcqRel);
-                self.shared.lock().add(id, task);
+                self.perform(|state| state.submit(id, task));
             }
             self.next_id = self.next_id.wrapping_add(1);
-            self.after_change(&env)?;
+            self.release_loop(&env);
             Ok(id)
         })
     }
@@ -379,8 +259,9 @@ impl NativeProcessPool {
     pub fn cancel(&self, env: Env, id: Arg<f64>) -> napi::Result<()> {
         guard(&env, || {
             let id = integer(&env, "id", id.0, 0, u32::MAX.into())? as u32;
-            self.shared.lock().cancel(id);
-            self.after_change(&env)
+            self.perform(|state| state.cancel(id));
+            self.release_loop(&env);
+            Ok(())
         })
     }
 
@@ -389,7 +270,7 @@ impl NativeProcessPool {
     pub fn forget(&self, env: Env, segment: Arg<f64>) -> napi::Result<()> {
         guard(&env, || {
             let segment = integer(&env, "segment", segment.0, 0, MAX_SAFE_INTEGER)? as u64;
-            self.shared.lock().forget(segment);
+            self.perform(|state| state.forget(segment));
             Ok(())
         })
     }
@@ -423,20 +304,15 @@ impl NativeProcessPool {
 }
 
 impl NativeProcessPool {
-    /// Finishes tasks that ended on this thread, pokes the supervisor (new children to poll)
-    /// and holds the event loop open while tasks are in flight.
-    fn after_change(&self, env: &Env) -> napi::Result<()> {
-        let finished = self.shared.lock().take_finished();
-        let any = !finished.is_empty();
-        for (id, task) in finished {
-            self.shared.completions.push(state::complete(id, task));
+    /// Books an event under the lock, performs its actions there, and what is left after it.
+    fn perform(&self, event: impl FnOnce(&mut State) -> Vec<state::Action>) {
+        let mut after = After::default();
+        {
+            let mut locked = self.shared.lock();
+            let actions = event(&mut locked.state);
+            locked.perform(actions, &mut after);
         }
-        self.shared.poke();
-        if any {
-            self.shared.channel.wake();
-        }
-        self.release_loop(env);
-        Ok(())
+        self.shared.finish(after);
     }
 
     /// Lets the event loop go when no task is in flight (a submit that failed, say).

@@ -1,7 +1,7 @@
 //! The supervisor thread: one per pool. It sleeps in `poll(2)` on an eventfd (the JavaScript
 //! thread's "look again"), every child's socket (results) and every child's pidfd (exits),
-//! records results and exits in the shared state, hands out queued parts, finishes ended
-//! tasks (the parent's merge for `sort`) and wakes the JavaScript thread.
+//! records results and exits in the books (which hand out queued parts as children free up),
+//! finishes ended tasks (the parent's merge for `sort`) and wakes the JavaScript thread.
 //!
 //! Only this thread removes children (after reaping them), and the JavaScript thread only adds
 //! them, so every fd this thread polls stays open while it polls. It never forks: the
@@ -12,33 +12,37 @@ use std::sync::atomic::Ordering;
 
 use crate::sys::poll::{pollfd, Poller};
 
+use super::perform::{After, Locked};
 use super::protocol::Msg;
 use super::socket::{self, Received};
-use super::state;
+use super::state::SlotId;
 use super::Shared;
 
 /// Polls until the pool stops.
 pub(super) fn run(shared: &Shared) {
     let mut fds: Vec<libc::pollfd> = Vec::new();
-    let mut pids: Vec<i32> = Vec::new();
+    let mut slots: Vec<SlotId> = Vec::new();
     let mut poller = Poller::default();
     // Stays open until this thread has been joined.
     let wake = shared.wake_fd();
     while !shared.stopping.load(Ordering::Acquire) {
         fds.clear();
-        pids.clear();
+        slots.clear();
         fds.push(pollfd(wake));
         {
-            let state = shared.lock();
-            for slot in &state.slots {
-                pids.push(slot.child.pid);
-                let sock = if slot.retiring {
+            let locked = shared.lock();
+            for slot in locked.state.slots() {
+                let Some(child) = locked.child(slot) else {
+                    continue;
+                };
+                slots.push(slot);
+                let sock = if locked.state.retiring(slot) {
                     -1
                 } else {
-                    slot.child.sock.as_raw_fd()
+                    child.sock.as_raw_fd()
                 };
                 fds.push(pollfd(sock));
-                fds.push(pollfd(slot.child.pidfd.as_raw_fd()));
+                fds.push(pollfd(child.pidfd.as_raw_fd()));
             }
         }
         // The fds stay open while we poll (see the module docs). A failed poll (not EINTR)
@@ -51,56 +55,46 @@ pub(super) fn run(shared: &Shared) {
             // non-blocking; a failed read only means another poke is already consumed).
             unsafe { libc::read(wake, counter.as_mut_ptr().cast(), counter.len()) };
         }
-        let mut wake_js = false;
-        let finished = {
-            let mut state = shared.lock();
-            for (k, &pid) in pids.iter().enumerate() {
+        let mut after = After::default();
+        {
+            let mut locked = shared.lock();
+            for (k, &slot) in slots.iter().enumerate() {
                 let (sock, exit) = (fds[1 + 2 * k].revents, fds[2 + 2 * k].revents);
                 if sock == 0 && exit == 0 {
                     continue;
                 }
-                let Some(i) = state.slots.iter().position(|s| s.child.pid == pid) else {
-                    continue;
-                };
                 // Read results first: a child may report and exit in one go.
-                read_results(&mut state, i);
+                read_results(&mut locked, slot, &mut after);
                 if exit == 0 {
                     continue;
                 }
-                let Some((code, signal)) = state.slots[i].child.reap(false) else {
+                let Some((code, signal)) = locked.child(slot).and_then(|c| c.reap(false)) else {
                     continue;
                 };
-                let slot = state.on_exit(i, code, signal);
-                if slot.one_shot.is_none() && !shared.stopping.load(Ordering::Acquire) {
-                    shared.respawn.fetch_add(1, Ordering::AcqRel);
-                    wake_js = true;
-                }
+                locked.exited(slot, code, signal, &mut after);
             }
-            state.dispatch();
-            state.take_finished()
-        };
-        for (id, task) in finished {
-            shared.completions.push(state::complete(id, task));
-            wake_js = true;
         }
-        if wake_js {
-            shared.channel.wake();
-        }
+        shared.finish(after);
     }
 }
 
 /// Takes every result waiting on a child's socket.
-fn read_results(state: &mut state::State, slot: usize) {
+fn read_results(locked: &mut Locked, slot: SlotId, after: &mut After) {
     loop {
-        let sock = state.slots[slot].child.sock.as_raw_fd();
-        match socket::recv(sock, true) {
+        let Some(child) = locked.child(slot) else {
+            return;
+        };
+        match socket::recv(child.sock.as_raw_fd(), true) {
             // A stray fd that came with a message closes as it is dropped.
-            Received::Msg(Msg::Done(done), _) => state.on_done(slot, done),
+            Received::Msg(Msg::Done(done), _) => {
+                let actions = locked.state.done(slot, done);
+                locked.perform(actions, after);
+            }
             Received::Msg(..) | Received::Garbage => {}
             Received::Empty => return,
             Received::Eof | Received::Error => {
                 // The child is exiting; its pidfd tells when it is gone.
-                state.slots[slot].retiring = true;
+                locked.state.retire(slot);
                 return;
             }
         }

@@ -1,5 +1,5 @@
 //! One task's life: its parts, which of them are handed out, given back or done, and how it
-//! ends ([`complete`]). The pool's [`super::state::State`] keeps its tasks behind its mutex.
+//! ends ([`complete`]). The pool's [`super::State`] keeps its tasks behind its mutex.
 
 use std::sync::Arc;
 use std::time::Instant;
@@ -7,8 +7,8 @@ use std::time::Instant;
 use crate::core::task::{Completion, Outcome};
 use crate::shm::Segment;
 
-use super::kernels::Finish;
-use super::protocol::{PartSpec, Reply};
+use crate::process_pool::kernels::Finish;
+use crate::process_pool::protocol::{PartSpec, Reply};
 
 /// Why a task failed.
 #[derive(Debug, Clone)]
@@ -19,7 +19,7 @@ pub(super) enum Failure {
         signal: i32,
     },
     /// Children died before they started one of its parts, more often than a task may
-    /// survive (see [`super::state::MAX_LOST_PER_PROCESS`]); the last one's exit.
+    /// survive (see [`super::MAX_LOST_PER_PROCESS`]); the last one's exit.
     Lost {
         code: i32,
         signal: i32,
@@ -30,7 +30,7 @@ pub(super) enum Failure {
 
 /// A submitted task.
 #[derive(Debug)]
-pub(super) struct Task {
+pub(in crate::process_pool) struct Task {
     parts: Vec<PartSpec>,
     /// The segments its views lie in: kept mapped (and their fds at hand) while it runs.
     segments: Vec<Arc<Segment>>,
@@ -51,7 +51,7 @@ pub(super) struct Task {
 }
 
 impl Task {
-    pub(super) fn new(
+    pub(in crate::process_pool) fn new(
         parts: Vec<PartSpec>,
         segments: Vec<Arc<Segment>>,
         finish: Finish,
@@ -152,7 +152,7 @@ impl Task {
 
 /// Turns an ended task into its completion, running the parent's last step (the merge of a
 /// sort, a histogram's totals) when every part succeeded. Called without the lock held.
-pub(super) fn complete(id: u32, task: Task) -> Completion {
+pub(in crate::process_pool) fn complete(id: u32, task: Task) -> Completion {
     let mut c = Completion::new(id, Outcome::Ok);
     match (task.failure, task.cancelled) {
         (_, true) => c.outcome = Outcome::Cancelled,
