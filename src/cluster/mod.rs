@@ -8,6 +8,7 @@
 //! (`lib/cluster/`): the native side only does what JavaScript cannot. See `README.md` here.
 
 mod fds;
+mod frame;
 mod reap;
 mod sockets;
 mod spawn;
