@@ -42,6 +42,8 @@ const DIRECT = 16 * 1024;
 const FLUSH_AT = 16 * 1024;
 /** ...or this many messages, so a burst of small messages also keeps the peer busy meanwhile. */
 const FLUSH_COUNT = 8;
+/** `send()` returns false once this many bytes wait to be written (node's `process.send` limit). */
+const BACKLOG = 2 * 65536;
 /** Frames one scan reports; `scanFrames` writes 5 words, then 3 per frame. */
 const SCAN_FRAMES = 64;
 const SCAN_ERRORS = ['', 'unknown frame kind', 'a frame over the 256 MiB limit', 'a handle frame too short for its prefix'];
@@ -161,7 +163,7 @@ class Channel extends EventEmitter {
     const payload = encode(message, this.#serialization);
     const bytes = typeof payload === 'string' ? Buffer.byteLength(payload, 'utf8') : payload.length;
     if (bytes > MAX_PAYLOAD) throw errors.messageTooLarge(bytes, MAX_PAYLOAD);
-    return this.#queue(KIND_USER, payload, bytes, callback);
+    return this.#queue(KIND_USER, payload, bytes, callback) && this.#roomLeft();
   }
 
   /**
@@ -178,7 +180,7 @@ class Channel extends EventEmitter {
     payload[0] = handle.type;
     payload.writeUInt32BE(handle.token, 1);
     body.copy(payload, HANDLE_PREFIX);
-    return this.#queue(KIND_HANDLE, payload, payload.length, callback);
+    return this.#queue(KIND_HANDLE, payload, payload.length, callback) && this.#roomLeft();
   }
 
   /**
@@ -193,7 +195,16 @@ class Channel extends EventEmitter {
     let payload = Buffer.from(view.buffer, view.byteOffset, bytes);
     // A payload this large is queued as it is, not copied into a staging buffer: copy it here.
     if (bytes >= DIRECT) payload = Buffer.from(payload);
-    return this.#queue(KIND_RAW, payload, bytes, callback);
+    return this.#queue(KIND_RAW, payload, bytes, callback) && this.#roomLeft();
+  }
+
+  /**
+   * What a user `send()` returns, as node's: false once more than `BACKLOG` bytes wait to be
+   * written (the peer is not reading), so a sender that waits for the send callback or for
+   * `true` again keeps its memory bounded. The message was queued either way.
+   */
+  #roomLeft() {
+    return this.pendingBytes < BACKLOG;
   }
 
   /** True while messages can still be queued (open, and not ending). */
@@ -286,12 +297,20 @@ class Channel extends EventEmitter {
           };
     if (out.length === 1) {
       this.#socket.write(out[0], done);
-      return;
+    } else {
+      this.#socket.cork();
+      for (let i = 0; i < out.length - 1; i++) this.#socket.write(out[i]);
+      this.#socket.write(out[out.length - 1], done);
+      this.#socket.uncork();
     }
-    this.#socket.cork();
-    for (let i = 0; i < out.length - 1; i++) this.#socket.write(out[i]);
-    this.#socket.write(out[out.length - 1], done);
-    this.#socket.uncork();
+    // Written at once (the usual case: the socket had room, and a write that completes at once
+    // is settled before write() returns): the kernel has the bytes, so the staging buffer is
+    // free and the next messages go into it again instead of a new 64 KiB allocation (which
+    // costs a garbage collection now and then). Otherwise it stays the socket's until written.
+    if (this.#socket.writableLength === 0) {
+      this.#start = 0;
+      this.#used = 0;
+    }
   }
 
   /** Hands what is queued to the socket now instead of at the end of the tick. */
@@ -371,8 +390,13 @@ class Channel extends EventEmitter {
     let handle = null;
     try {
       if (kind === KIND_RAW) {
-        message = Buffer.allocUnsafe(end - start);
-        buf.copy(message, 0, start, end);
+        // A small frame is copied out, so it does not keep the whole chunk it came in alive;
+        // a large one is most of its chunk (or a chunk of its own) and is handed out as it is.
+        if (end - start >= DIRECT) message = buf.subarray(start, end);
+        else {
+          message = Buffer.allocUnsafe(end - start);
+          buf.copy(message, 0, start, end);
+        }
       } else if (kind === KIND_HANDLE) {
         handle = { type: buf[start], token: buf.readUInt32BE(start + 1) };
         message = decode(buf, start + HANDLE_PREFIX, end, KIND_USER, this.#serialization);
@@ -427,4 +451,4 @@ class Channel extends EventEmitter {
   }
 }
 
-module.exports = { Channel, encode, MAX_PAYLOAD, HEADER, KIND_USER, KIND_INTERNAL, KIND_RAW };
+module.exports = { Channel, encode, MAX_PAYLOAD, HEADER, KIND_USER, KIND_INTERNAL, KIND_RAW, BACKLOG, STAGE, DIRECT };
