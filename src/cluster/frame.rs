@@ -99,20 +99,45 @@ pub(crate) fn scan(buf: &[u8], from: usize, mut frame: impl FnMut(Frame) -> bool
     loop {
         let rest = &buf[at..];
         if rest.len() < HEADER {
-            return Scanned { consumed: at, need: 0, error: None, stopped: false };
+            return Scanned {
+                consumed: at,
+                need: 0,
+                error: None,
+                stopped: false,
+            };
         }
         let kind = rest[4];
-        let len = match check_header(u32::from_be_bytes([rest[0], rest[1], rest[2], rest[3]]), kind) {
+        let len = match check_header(
+            u32::from_be_bytes([rest[0], rest[1], rest[2], rest[3]]),
+            kind,
+        ) {
             Ok(len) => len,
-            Err(error) => return Scanned { consumed: at, need: 0, error: Some(error), stopped: false },
+            Err(error) => {
+                return Scanned {
+                    consumed: at,
+                    need: 0,
+                    error: Some(error),
+                    stopped: false,
+                }
+            }
         };
         if rest.len() - HEADER < len {
-            return Scanned { consumed: at, need: HEADER + len, error: None, stopped: false };
+            return Scanned {
+                consumed: at,
+                need: HEADER + len,
+                error: None,
+                stopped: false,
+            };
         }
         let start = at + HEADER;
         at = start + len;
         if !frame(Frame { kind, start, len }) {
-            return Scanned { consumed: at, need: 0, error: None, stopped: true };
+            return Scanned {
+                consumed: at,
+                need: 0,
+                error: None,
+                stopped: true,
+            };
         }
     }
 }

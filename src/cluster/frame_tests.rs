@@ -55,7 +55,11 @@ fn feed(stream: &[u8], cuts: &[usize], room: usize) -> Decoded {
             });
             from = scanned.consumed;
             if let Some(error) = scanned.error {
-                return Decoded { frames, error: Some(error), leftover: 0 };
+                return Decoded {
+                    frames,
+                    error: Some(error),
+                    leftover: 0,
+                };
             }
             if !scanned.stopped {
                 need = scanned.need;
@@ -64,7 +68,11 @@ fn feed(stream: &[u8], cuts: &[usize], room: usize) -> Decoded {
         }
         pending.drain(..from);
     }
-    Decoded { frames, error: None, leftover: pending.len() }
+    Decoded {
+        frames,
+        error: None,
+        leftover: pending.len(),
+    }
 }
 
 fn kind() -> impl Strategy<Value = u8> {
@@ -73,7 +81,8 @@ fn kind() -> impl Strategy<Value = u8> {
 
 fn frames() -> impl Strategy<Value = Vec<(u8, Vec<u8>)>> {
     let plain = (kind(), prop::collection::vec(any::<u8>(), 0..300));
-    let handle = prop::collection::vec(any::<u8>(), HANDLE_PREFIX..40).prop_map(|p| (KIND_HANDLE, p));
+    let handle =
+        prop::collection::vec(any::<u8>(), HANDLE_PREFIX..40).prop_map(|p| (KIND_HANDLE, p));
     prop::collection::vec(prop_oneof![4 => plain, 1 => handle], 0..24)
 }
 
@@ -143,22 +152,44 @@ proptest! {
 fn bad_header() -> impl Strategy<Value = ([u8; HEADER], FrameError)> {
     let unknown = (any::<u32>(), 4u8..=255).prop_map(|(len, kind)| {
         let l = len.to_be_bytes();
-        ([l[0], l[1], l[2], l[3], kind], FrameError::UnknownKind(kind))
+        (
+            [l[0], l[1], l[2], l[3], kind],
+            FrameError::UnknownKind(kind),
+        )
     });
-    let large = (prop_oneof![Just(MAX_PAYLOAD as u32 + 1), (MAX_PAYLOAD as u32 + 1)..=u32::MAX], kind()).prop_map(|(len, kind)| {
-        let l = len.to_be_bytes();
-        ([l[0], l[1], l[2], l[3], kind], FrameError::TooLarge(len))
-    });
+    let large = (
+        prop_oneof![
+            Just(MAX_PAYLOAD as u32 + 1),
+            (MAX_PAYLOAD as u32 + 1)..=u32::MAX
+        ],
+        kind(),
+    )
+        .prop_map(|(len, kind)| {
+            let l = len.to_be_bytes();
+            ([l[0], l[1], l[2], l[3], kind], FrameError::TooLarge(len))
+        });
     let short = (0u32..HANDLE_PREFIX as u32).prop_map(|len| {
         let l = len.to_be_bytes();
-        ([l[0], l[1], l[2], l[3], KIND_HANDLE], FrameError::HandleTooShort(len))
+        (
+            [l[0], l[1], l[2], l[3], KIND_HANDLE],
+            FrameError::HandleTooShort(len),
+        )
     });
     prop_oneof![unknown, large, short]
 }
 
 #[test]
 fn sizes_at_every_boundary() {
-    for len in [0, 1, HEADER - 1, HEADER, HEADER + 1, 64 * 1024 - 1, 64 * 1024, 64 * 1024 + 1] {
+    for len in [
+        0,
+        1,
+        HEADER - 1,
+        HEADER,
+        HEADER + 1,
+        64 * 1024 - 1,
+        64 * 1024,
+        64 * 1024 + 1,
+    ] {
         let stream = encode(&[(KIND_RAW, vec![7; len]), (KIND_USER, vec![1])]);
         let got = feed(&stream, &[1, HEADER, HEADER + len, HEADER + len + 2], 8);
         assert_eq!(got.frames.len(), 2, "payload of {len} bytes");
@@ -184,7 +215,11 @@ fn the_256_mib_limit_is_inclusive() {
 
 #[test]
 fn a_full_out_array_stops_the_scan_where_it_can_resume() {
-    let stream = encode(&[(KIND_USER, vec![1]), (KIND_USER, vec![2, 2]), (KIND_USER, vec![])]);
+    let stream = encode(&[
+        (KIND_USER, vec![1]),
+        (KIND_USER, vec![2, 2]),
+        (KIND_USER, vec![]),
+    ]);
     let mut seen = 0;
     let first = scan(&stream, 0, |_| {
         seen += 1;
