@@ -131,6 +131,32 @@ function echo(worker, total, window, message = MESSAGE) {
   });
 }
 
+/** CPU time (ns) of every thread of process `pid` so far (schedstat: nanosecond resolution). */
+function cpuNs(pid) {
+  let ns = 0;
+  for (const task of fs.readdirSync(`/proc/${pid}/task`)) {
+    try {
+      ns += Number(fs.readFileSync(`/proc/${pid}/task/${task}/schedstat`, 'utf8').split(' ')[0]);
+    } catch {
+      // the thread ended while we looked
+    }
+  }
+  return ns;
+}
+
+/**
+ * `echo()`, and the CPU time both processes (primary and worker, every thread) spent per round
+ * trip: on a machine shared with other work, messages/s say how much CPU this run got; CPU per
+ * message says what a message costs.
+ */
+async function echoWithCpu(worker, total, window, message) {
+  const pids = [process.pid, worker.process.pid];
+  const before = pids.map(cpuNs);
+  const rate = await echo(worker, total, window, message);
+  const cpuUs = pids.reduce((sum, pid, i) => sum + cpuNs(pid) - before[i], 0) / total / 1000;
+  return { rate, cpuUs };
+}
+
 /** node's benchmark/cluster/echo.js shape: send `batch`, wait for all of them, repeat. */
 function broadcast(worker, total, batch) {
   return new Promise((resolve) => {
@@ -192,12 +218,16 @@ async function ipcSection() {
     const [back] = await Promise.all([once(w, 'message'), w.send(MESSAGE)]);
     if (JSON.stringify(back[0]) !== JSON.stringify(MESSAGE)) throw new Error(`${name} echoed a different message`);
   }
-  const values = await rounds(workers, async (w) => ({
-    pipelined: await echo(w, 20000, 100),
-    broadcast10: await broadcast(w, 20000, 10),
-    ...(await pingPong(w, 2000)),
-    small: await echo(w, 50000, 100, SMALL),
-  }));
+  const values = await rounds(workers, async (w) => {
+    const { rate, cpuUs } = await echoWithCpu(w, 20000, 100, MESSAGE);
+    return {
+      pipelined: rate,
+      cpuUs,
+      broadcast10: await broadcast(w, 20000, 10),
+      ...(await pingPong(w, 2000)),
+      small: await echo(w, 50000, 100, SMALL),
+    };
+  });
   const base = 'node:cluster json (default)';
   const likeFor = { 'node:cluster json (default)': base, 'node:cluster advanced': 'node:cluster advanced', 'native advanced': 'node:cluster advanced', 'native json (default)': base };
   const rows = [];
@@ -212,12 +242,15 @@ async function ipcSection() {
     const p99 = summary(pick(v, 'p99'));
     const mean = summary(pick(v, 'mean'));
     const p50Vs = ratio(pick(v, 'p50'), pick(values[likeFor[name]], 'p50'));
+    const cpu = summary(pick(v, 'cpuUs'));
+    const cpuVs = ratio(pick(values[likeFor[name]], 'cpuUs'), pick(v, 'cpuUs'));
     const small = summary(pick(v, 'small'));
     const smallVs = ratio(pick(v, 'small'), pick(values[base], 'small'));
     rows.push([
       name,
       fmtRange(pipelined),
       `${fmt(vsDefault.median)}x / ${fmt(vsLike.median)}x`,
+      `${fmtRange(cpu)} (${fmt(cpuVs.median)}x)`,
       fmtRange(b10),
       `${fmt(vsB10.median)}x`,
       fmtRange(mean),
@@ -230,6 +263,8 @@ async function ipcSection() {
       broadcast10: b10,
       ratioVsNodeDefault: vsDefault,
       ratioVsSameSerialization: vsLike,
+      cpuUsPerRoundTrip: cpu,
+      cpuRatioSameSerialization: cpuVs,
       broadcast10VsNodeDefault: vsB10,
       latencyMeanUs: mean,
       latencyP50Us: p50,
@@ -241,7 +276,7 @@ async function ipcSection() {
   }
   table(
     'IPC echo round trips/s (1 KiB object each way); ratio = per-round median vs node:cluster default / vs node:cluster with the same serialization',
-    ['engine', '100 in flight', 'ratio', "10 per broadcast (node's echo.js)", 'ratio', 'ping-pong mean µs', 'p50 µs (vs same serialization)', 'p99 µs', 'small object, 100 in flight'],
+    ['engine', '100 in flight', 'ratio', 'CPU µs per round trip, both processes (node / this)', "10 per broadcast (node's echo.js)", 'ratio', 'ping-pong mean µs', 'p50 µs (vs same serialization)', 'p99 µs', 'small object, 100 in flight'],
     rows,
   );
   results.sections.ipc = section;
@@ -266,10 +301,10 @@ async function ipcBufferSection() {
     const [back] = await Promise.all([once(w, 'message'), sendTo(w, payload)]);
     if (!Buffer.isBuffer(back[0]) || !back[0].equals(payload)) throw new Error(`${name} echoed something else than the Buffer`);
   }
-  const values = await rounds(workers, async (w) => ({
-    pipelined: await echo(w, 40000, 100, payload),
-    ...(await pingPong(w, 2000, payload)),
-  }));
+  const values = await rounds(workers, async (w) => {
+    const { rate, cpuUs } = await echoWithCpu(w, 40000, 100, payload);
+    return { pipelined: rate, cpuUs, ...(await pingPong(w, 2000, payload)) };
+  });
   const base = 'node:cluster advanced';
   const rows = [];
   const section = {};
@@ -280,12 +315,14 @@ async function ipcBufferSection() {
     const p50 = summary(pick(v, 'p50'));
     const p50Vs = ratio(pick(v, 'p50'), pick(values[base], 'p50'));
     const p99 = summary(pick(v, 'p99'));
-    rows.push([name, fmtRange(pipelined), `${fmt(vs.median)}x (${fmt(vs.min)}-${fmt(vs.max)})`, fmtRange(mean), `${fmtRange(p50)} (${fmt(p50Vs.median)}x)`, fmtRange(p99)]);
-    section[name] = { pipelined, ratioVsNodeAdvanced: vs, latencyMeanUs: mean, latencyP50Us: p50, latencyP50VsNodeAdvanced: p50Vs, latencyP99Us: p99 };
+    const cpu = summary(pick(v, 'cpuUs'));
+    const cpuVs = ratio(pick(values[base], 'cpuUs'), pick(v, 'cpuUs'));
+    rows.push([name, fmtRange(pipelined), `${fmt(vs.median)}x (${fmt(vs.min)}-${fmt(vs.max)})`, `${fmtRange(cpu)} (${fmt(cpuVs.median)}x)`, fmtRange(mean), `${fmtRange(p50)} (${fmt(p50Vs.median)}x)`, fmtRange(p99)]);
+    section[name] = { pipelined, ratioVsNodeAdvanced: vs, cpuUsPerRoundTrip: cpu, cpuRatioVsNodeAdvanced: cpuVs, latencyMeanUs: mean, latencyP50Us: p50, latencyP50VsNodeAdvanced: p50Vs, latencyP99Us: p99 };
   }
   table(
     'IPC echo of a 1 KiB Buffer, round trips/s with 100 in flight; ratio = per-round median vs node:cluster advanced',
-    ['engine', '100 in flight', 'ratio (min-max)', 'ping-pong mean µs', 'p50 µs (vs node)', 'p99 µs'],
+    ['engine', '100 in flight', 'ratio (min-max)', 'CPU µs per round trip (node / this)', 'ping-pong mean µs', 'p50 µs (vs node)', 'p99 µs'],
     rows,
   );
   results.sections.ipcBuffer = section;
