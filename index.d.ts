@@ -490,6 +490,17 @@ export interface ClusterListenOptions {
 }
 
 /** `worker.process`: ChildProcess-like (pid, exit status, channel, and with `silent` output streams). */
+/** Options of a cluster `send()`: node's `keepOpen`, and this package's opt-in `raw`. */
+export interface ClusterSendOptions {
+  /** Keep a sent `net.Socket` open in the sender (as node's). */
+  keepOpen?: boolean;
+  /**
+   * Send a `Buffer`, typed array or DataView as its bytes, with no serializer; the peer's
+   * `'message'` gets a `Buffer`. Other messages with `raw: true` throw ERR_INVALID_ARG_TYPE.
+   */
+  raw?: boolean;
+}
+
 export interface ClusterWorkerProcess extends NodeJS.EventEmitter {
   readonly pid: number;
   exitCode: number | null;
@@ -502,7 +513,7 @@ export interface ClusterWorkerProcess extends NodeJS.EventEmitter {
   readonly spawnfile: string;
   readonly spawnargs: string[];
   kill(signal?: NodeJS.Signals | number): boolean;
-  send(message: unknown, handle?: ClusterSendHandle, options?: { keepOpen?: boolean }, callback?: (error: Error | null) => void): boolean;
+  send(message: unknown, handle?: ClusterSendHandle, options?: ClusterSendOptions, callback?: (error: Error | null) => void): boolean;
   send(message: unknown, callback?: (error: Error | null) => void): boolean;
   disconnect(): void;
   on(event: 'exit', listener: (code: number | null, signal: NodeJS.Signals | null) => void): this;
@@ -521,7 +532,7 @@ export interface ClusterWorker extends NodeJS.EventEmitter {
   /** True when it left through disconnect(), reload() or shutdown(); false for any other exit. */
   exitedAfterDisconnect: boolean | undefined;
   /** Throws (ERR_INVALID_ARG_VALUE) when the message cannot be serialized. */
-  send(message: unknown, handle?: ClusterSendHandle, options?: { keepOpen?: boolean }, callback?: (error: Error | null) => void): boolean;
+  send(message: unknown, handle?: ClusterSendHandle, options?: ClusterSendOptions, callback?: (error: Error | null) => void): boolean;
   send(message: unknown, callback?: (error: Error | null) => void): boolean;
   /** Kills the worker (default SIGTERM); a killed worker is not restarted. */
   kill(signal?: NodeJS.Signals | number): void;
@@ -545,7 +556,7 @@ export interface ClusterWorkerSelf extends NodeJS.EventEmitter {
   readonly process: NodeJS.Process;
   exitedAfterDisconnect: boolean | undefined;
   state: string;
-  send(message: unknown, handle?: ClusterSendHandle, options?: { keepOpen?: boolean }, callback?: (error: Error | null) => void): boolean;
+  send(message: unknown, handle?: ClusterSendHandle, options?: ClusterSendOptions, callback?: (error: Error | null) => void): boolean;
   send(message: unknown, callback?: (error: Error | null) => void): boolean;
   /** Closes its servers (draining them), then the channel. */
   disconnect(): this;

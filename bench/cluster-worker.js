@@ -6,7 +6,8 @@
  *   BENCH_ENGINE=native   a native-parallel cluster worker (cluster.worker.send / cluster.listen)
  *   BENCH_ENGINE=native-dropin  the node worker's code on the native cluster (process.send / server.listen)
  *   BENCH_ENGINE=single   one plain process (no cluster), PORT given
- * BENCH_MODE=echo echoes every message; BENCH_MODE=http serves "Hello World" and counts
+ * BENCH_MODE=echo echoes every message (BENCH_RAW=1, native only: as a raw frame, `{ raw: true }`);
+ * BENCH_MODE=http serves "Hello World" and counts
  * requests and connections, reported on a { cmd: 'stats' } message.
  */
 
@@ -45,7 +46,11 @@ if (engine === 'node') {
     });
 }
 
-if (mode === 'echo') {
+if (mode === 'echo' && process.env.BENCH_RAW === '1') {
+  // Buffers go back as raw frames (no serializer): the native opt-in `{ raw: true }`.
+  const { cluster } = require('..');
+  onMessage((m) => cluster.worker.send(m, undefined, { raw: true }));
+} else if (mode === 'echo') {
   onMessage((m) => send(m));
 } else {
   let requests = 0;

@@ -9,7 +9,9 @@
  *   node bench/cluster.js [--runs N] [--seconds S] [--connections C] [--only ipc,http,startup] [--json FILE]
  *
  * 1. IPC echo, 1 KiB objects: round trips/s with 100 in flight, node's echo.js shape (10 per
- *    broadcast), and ping-pong latency; native vs node:cluster, each serialization.
+ *    broadcast), and ping-pong latency (mean, p50, p99); native vs node:cluster, each
+ *    serialization. 1b: 1 KiB Buffers, node:cluster (advanced) vs native serialized vs native
+ *    raw frames (`send(buf, undefined, { raw: true })`); `--only ipc-buffer` runs 1b alone.
  * 2. HTTP hello world, 2 workers, 127.0.0.1, autocannon in its own process, bounded: native
  *    reuseport / native shared / node:cluster (round-robin) / one plain process; keep-alive and
  *    a new connection per request (`Connection: close`). req/s and p99.
@@ -104,6 +106,10 @@ function nativeCluster(settings) {
 // ---------------------------------------------------------------------------------------------
 // 1. IPC echo
 
+/** Sends `message` to `worker` (raw frames for the workers in `RAW`). */
+const RAW = new WeakSet();
+const sendTo = (worker, message) => (RAW.has(worker) ? worker.send(message, undefined, { raw: true }) : worker.send(message));
+
 /** `total` echo round trips with at most `window` in flight; returns round trips/s. */
 function echo(worker, total, window, message = MESSAGE) {
   return new Promise((resolve) => {
@@ -116,13 +122,39 @@ function echo(worker, total, window, message = MESSAGE) {
         worker.off('message', onMessage);
         resolve(total / (sinceMs(t0) / 1000));
       } else if (sent < total) {
-        worker.send(message);
+        sendTo(worker, message);
         sent++;
       }
     };
     worker.on('message', onMessage);
-    for (; sent < Math.min(window, total); sent++) worker.send(message);
+    for (; sent < Math.min(window, total); sent++) sendTo(worker, message);
   });
+}
+
+/** CPU time (ns) of every thread of process `pid` so far (schedstat: nanosecond resolution). */
+function cpuNs(pid) {
+  let ns = 0;
+  for (const task of fs.readdirSync(`/proc/${pid}/task`)) {
+    try {
+      ns += Number(fs.readFileSync(`/proc/${pid}/task/${task}/schedstat`, 'utf8').split(' ')[0]);
+    } catch {
+      // the thread ended while we looked
+    }
+  }
+  return ns;
+}
+
+/**
+ * `echo()`, and the CPU time both processes (primary and worker, every thread) spent per round
+ * trip: on a machine shared with other work, messages/s say how much CPU this run got; CPU per
+ * message says what a message costs.
+ */
+async function echoWithCpu(worker, total, window, message) {
+  const pids = [process.pid, worker.process.pid];
+  const before = pids.map(cpuNs);
+  const rate = await echo(worker, total, window, message);
+  const cpuUs = pids.reduce((sum, pid, i) => sum + cpuNs(pid) - before[i], 0) / total / 1000;
+  return { rate, cpuUs };
 }
 
 /** node's benchmark/cluster/echo.js shape: send `batch`, wait for all of them, repeat. */
@@ -148,8 +180,8 @@ function broadcast(worker, total, batch) {
   });
 }
 
-/** `count` ping-pongs one at a time; returns per-round-trip latency percentiles (µs). */
-function pingPong(worker, count) {
+/** `count` ping-pongs one at a time; returns per-round-trip latency mean and percentiles (µs). */
+function pingPong(worker, count, message = MESSAGE) {
   return new Promise((resolve) => {
     const times = [];
     let t0 = now();
@@ -158,14 +190,15 @@ function pingPong(worker, count) {
       if (times.length === count) {
         worker.off('message', onMessage);
         times.sort((a, b) => a - b);
-        resolve({ p50: times[Math.floor(count * 0.5)], p99: times[Math.floor(count * 0.99)] });
+        const mean = times.reduce((a, b) => a + b, 0) / count;
+        resolve({ mean, p50: times[Math.floor(count * 0.5)], p99: times[Math.floor(count * 0.99)] });
       } else {
         t0 = now();
-        worker.send(MESSAGE);
+        sendTo(worker, message);
       }
     };
     worker.on('message', onMessage);
-    worker.send(MESSAGE);
+    sendTo(worker, message);
   });
 }
 
@@ -185,12 +218,16 @@ async function ipcSection() {
     const [back] = await Promise.all([once(w, 'message'), w.send(MESSAGE)]);
     if (JSON.stringify(back[0]) !== JSON.stringify(MESSAGE)) throw new Error(`${name} echoed a different message`);
   }
-  const values = await rounds(workers, async (w) => ({
-    pipelined: await echo(w, 20000, 100),
-    broadcast10: await broadcast(w, 20000, 10),
-    ...(await pingPong(w, 2000)),
-    small: await echo(w, 50000, 100, SMALL),
-  }));
+  const values = await rounds(workers, async (w) => {
+    const { rate, cpuUs } = await echoWithCpu(w, 20000, 100, MESSAGE);
+    return {
+      pipelined: rate,
+      cpuUs,
+      broadcast10: await broadcast(w, 20000, 10),
+      ...(await pingPong(w, 2000)),
+      small: await echo(w, 50000, 100, SMALL),
+    };
+  });
   const base = 'node:cluster json (default)';
   const likeFor = { 'node:cluster json (default)': base, 'node:cluster advanced': 'node:cluster advanced', 'native advanced': 'node:cluster advanced', 'native json (default)': base };
   const rows = [];
@@ -203,15 +240,21 @@ async function ipcSection() {
     const vsB10 = ratio(pick(v, 'broadcast10'), pick(values[base], 'broadcast10'));
     const p50 = summary(pick(v, 'p50'));
     const p99 = summary(pick(v, 'p99'));
+    const mean = summary(pick(v, 'mean'));
+    const p50Vs = ratio(pick(v, 'p50'), pick(values[likeFor[name]], 'p50'));
+    const cpu = summary(pick(v, 'cpuUs'));
+    const cpuVs = ratio(pick(values[likeFor[name]], 'cpuUs'), pick(v, 'cpuUs'));
     const small = summary(pick(v, 'small'));
     const smallVs = ratio(pick(v, 'small'), pick(values[base], 'small'));
     rows.push([
       name,
       fmtRange(pipelined),
       `${fmt(vsDefault.median)}x / ${fmt(vsLike.median)}x`,
+      `${fmtRange(cpu)} (${fmt(cpuVs.median)}x)`,
       fmtRange(b10),
       `${fmt(vsB10.median)}x`,
-      fmtRange(p50),
+      fmtRange(mean),
+      `${fmtRange(p50)} (${fmt(p50Vs.median)}x)`,
       fmtRange(p99),
       `${fmtRange(small)} (${fmt(smallVs.median)}x)`,
     ]);
@@ -220,8 +263,12 @@ async function ipcSection() {
       broadcast10: b10,
       ratioVsNodeDefault: vsDefault,
       ratioVsSameSerialization: vsLike,
+      cpuUsPerRoundTrip: cpu,
+      cpuRatioSameSerialization: cpuVs,
       broadcast10VsNodeDefault: vsB10,
+      latencyMeanUs: mean,
       latencyP50Us: p50,
+      latencyP50VsSameSerialization: p50Vs,
       latencyP99Us: p99,
       smallObjectPipelined: small,
       smallObjectVsNodeDefault: smallVs,
@@ -229,12 +276,58 @@ async function ipcSection() {
   }
   table(
     'IPC echo round trips/s (1 KiB object each way); ratio = per-round median vs node:cluster default / vs node:cluster with the same serialization',
-    ['engine', '100 in flight', 'ratio', "10 per broadcast (node's echo.js)", 'ratio', 'ping-pong p50 µs', 'p99 µs', 'small object, 100 in flight'],
+    ['engine', '100 in flight', 'ratio', 'CPU µs per round trip, both processes (node / this)', "10 per broadcast (node's echo.js)", 'ratio', 'ping-pong mean µs', 'p50 µs (vs same serialization)', 'p99 µs', 'small object, 100 in flight'],
     rows,
   );
   results.sections.ipc = section;
   for (const w of Object.values(workers)) if (!w.isDead()) w.kill();
   await Promise.all([nativeAdv.shutdown(), nativeJson.shutdown()]);
+}
+
+/** 1 KiB Buffers echoed: node:cluster (advanced serialization) against the native raw frames. */
+async function ipcBufferSection() {
+  console.log('\n[1b/4] IPC echo, 1 KiB Buffers');
+  const payload = Buffer.alloc(1024, 7);
+  const nativeAdv = nativeCluster({ serialization: 'advanced' });
+  const nativeRaw = nativeCluster({ serialization: 'advanced' });
+  const workers = {
+    'node:cluster advanced': forkNode({ BENCH_MODE: 'echo' }, 'advanced'),
+    'native advanced (serialized)': nativeAdv.fork({ BENCH_ENGINE: 'native', BENCH_MODE: 'echo' }),
+    'native raw frames ({ raw: true })': nativeRaw.fork({ BENCH_ENGINE: 'native', BENCH_MODE: 'echo', BENCH_RAW: '1' }),
+  };
+  RAW.add(workers['native raw frames ({ raw: true })']);
+  await Promise.all(Object.values(workers).map((w) => once(w, 'online')));
+  for (const [name, w] of Object.entries(workers)) {
+    const [back] = await Promise.all([once(w, 'message'), sendTo(w, payload)]);
+    if (!Buffer.isBuffer(back[0]) || !back[0].equals(payload)) throw new Error(`${name} echoed something else than the Buffer`);
+  }
+  const values = await rounds(workers, async (w) => {
+    const { rate, cpuUs } = await echoWithCpu(w, 40000, 100, payload);
+    return { pipelined: rate, cpuUs, ...(await pingPong(w, 2000, payload)) };
+  });
+  const base = 'node:cluster advanced';
+  const rows = [];
+  const section = {};
+  for (const [name, v] of Object.entries(values)) {
+    const pipelined = summary(pick(v, 'pipelined'));
+    const vs = ratio(pick(v, 'pipelined'), pick(values[base], 'pipelined'));
+    const mean = summary(pick(v, 'mean'));
+    const p50 = summary(pick(v, 'p50'));
+    const p50Vs = ratio(pick(v, 'p50'), pick(values[base], 'p50'));
+    const p99 = summary(pick(v, 'p99'));
+    const cpu = summary(pick(v, 'cpuUs'));
+    const cpuVs = ratio(pick(values[base], 'cpuUs'), pick(v, 'cpuUs'));
+    rows.push([name, fmtRange(pipelined), `${fmt(vs.median)}x (${fmt(vs.min)}-${fmt(vs.max)})`, `${fmtRange(cpu)} (${fmt(cpuVs.median)}x)`, fmtRange(mean), `${fmtRange(p50)} (${fmt(p50Vs.median)}x)`, fmtRange(p99)]);
+    section[name] = { pipelined, ratioVsNodeAdvanced: vs, cpuUsPerRoundTrip: cpu, cpuRatioVsNodeAdvanced: cpuVs, latencyMeanUs: mean, latencyP50Us: p50, latencyP50VsNodeAdvanced: p50Vs, latencyP99Us: p99 };
+  }
+  table(
+    'IPC echo of a 1 KiB Buffer, round trips/s with 100 in flight; ratio = per-round median vs node:cluster advanced',
+    ['engine', '100 in flight', 'ratio (min-max)', 'CPU µs per round trip (node / this)', 'ping-pong mean µs', 'p50 µs (vs node)', 'p99 µs'],
+    rows,
+  );
+  results.sections.ipcBuffer = section;
+  for (const w of Object.values(workers)) if (!w.isDead()) w.kill();
+  await Promise.all([nativeAdv.shutdown(), nativeRaw.shutdown()]);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -394,6 +487,7 @@ async function main() {
     // not Linux
   }
   if (ONLY.has('ipc')) await ipcSection();
+  if (ONLY.has('ipc') || ONLY.has('ipc-buffer')) await ipcBufferSection();
   if (ONLY.has('http')) await httpSection();
   if (ONLY.has('startup')) await startupSection();
   console.log(`\nload average at the end: ${load()}`);

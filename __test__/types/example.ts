@@ -91,6 +91,7 @@ async function clusterExample(): Promise<void> {
     void [id, pid, dead, all, exec, balance, isWorker, sent, killed];
   } else {
     cluster.worker?.send('ready');
+    cluster.worker?.send(new Uint8Array(4), undefined, { raw: true }, (err) => void err);
     const shared = cluster.shared?.counter;
     if (shared) Atomics.add(new Int32Array(shared.buffer), 0, 1);
     cluster.worker?.on('message', (m) => void m);

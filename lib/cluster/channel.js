@@ -8,11 +8,14 @@
  *   kind 0: a user message (v8.serialize, or JSON text with serialization 'json')
  *   kind 1: an internal message (JSON text), e.g. online, listen, disconnect
  *   kind 2: a user message with a handle: u8 handle type | u32 token | the message as kind 0
+ *   kind 3: a raw message (`send(view, null, { raw: true })`): the bytes, no serializer;
+ *           received as a `Buffer`
  *
  * Writes made in one tick go out as one write (one syscall for many small messages); the
- * reader parses frames straight out of each chunk and only copies a frame that spans chunks
- * (once, when it is complete). A bad length, kind or payload, or a stream that ends inside a
- * frame, closes the channel with an `error` (code ERR_INVALID_FRAME).
+ * reader finds the frames of each chunk with one native call (`NativeCluster.scanFrames`,
+ * src/cluster/frame.rs: the header checks live there, under property tests) and only copies a
+ * frame that spans chunks (once, when it is complete). A bad length, kind or payload, or a
+ * stream that ends inside a frame, closes the channel with an `error` (code ERR_INVALID_FRAME).
  * @module native-parallel/lib/cluster/channel
  */
 
@@ -20,11 +23,13 @@ const { EventEmitter } = require('node:events');
 const net = require('node:net');
 const v8 = require('node:v8');
 const errors = require('../errors');
+const { loadNative } = require('../native');
 
 const HEADER = 5;
 const KIND_USER = 0;
 const KIND_INTERNAL = 1;
 const KIND_HANDLE = 2;
+const KIND_RAW = 3;
 /** Bytes before the message in a kind-2 payload. */
 const HANDLE_PREFIX = 5;
 /** The largest payload one frame may carry (256 MiB). */
@@ -37,6 +42,14 @@ const DIRECT = 16 * 1024;
 const FLUSH_AT = 16 * 1024;
 /** ...or this many messages, so a burst of small messages also keeps the peer busy meanwhile. */
 const FLUSH_COUNT = 8;
+/** `send()` returns false once this many bytes wait to be written (node's `process.send` limit). */
+const BACKLOG = 2 * 65536;
+/** Frames one scan reports; `scanFrames` writes 5 words, then 3 per frame. */
+const SCAN_FRAMES = 64;
+const SCAN_ERRORS = ['', 'unknown frame kind', 'a frame over the 256 MiB limit', 'a handle frame too short for its prefix'];
+
+/** @type {(buf: Buffer, from: number, out: Uint32Array) => number} */
+let scanFrames;
 
 /**
  * Serializes a user message, turning failures into a clear TypeError.
@@ -102,6 +115,8 @@ class Channel extends EventEmitter {
   #partialBytes = 0;
   /** Bytes the partial frame needs in total (header included), or 0 while the header is incomplete. */
   #need = 0;
+  /** Where `scanFrames` reports the frames of a chunk (one per channel: a listener may read another channel). */
+  #scan = new Uint32Array(5 + 3 * SCAN_FRAMES);
   #open = true;
   #ending = false;
   #referenced = true;
@@ -112,6 +127,7 @@ class Channel extends EventEmitter {
    */
   constructor(fd, serialization) {
     super();
+    scanFrames ??= loadNative('cluster').NativeCluster.scanFrames;
     this.#serialization = serialization;
     this.#socket = new net.Socket({ fd, readable: true, writable: true });
     this.#socket.on('data', (chunk) => this.#onData(chunk));
@@ -147,7 +163,7 @@ class Channel extends EventEmitter {
     const payload = encode(message, this.#serialization);
     const bytes = typeof payload === 'string' ? Buffer.byteLength(payload, 'utf8') : payload.length;
     if (bytes > MAX_PAYLOAD) throw errors.messageTooLarge(bytes, MAX_PAYLOAD);
-    return this.#queue(KIND_USER, payload, bytes, callback);
+    return this.#queue(KIND_USER, payload, bytes, callback) && this.#roomLeft();
   }
 
   /**
@@ -164,7 +180,31 @@ class Channel extends EventEmitter {
     payload[0] = handle.type;
     payload.writeUInt32BE(handle.token, 1);
     body.copy(payload, HANDLE_PREFIX);
-    return this.#queue(KIND_HANDLE, payload, payload.length, callback);
+    return this.#queue(KIND_HANDLE, payload, payload.length, callback) && this.#roomLeft();
+  }
+
+  /**
+   * Queues the bytes of `view` as a raw frame (no serializer; the peer gets a `Buffer`). The
+   * bytes are copied before this returns, so `view` may change afterwards.
+   * @param {ArrayBufferView} view
+   * @param {Function} [callback]
+   */
+  sendRaw(view, callback) {
+    const bytes = view.byteLength;
+    if (bytes > MAX_PAYLOAD) throw errors.messageTooLarge(bytes, MAX_PAYLOAD);
+    let payload = Buffer.from(view.buffer, view.byteOffset, bytes);
+    // A payload this large is queued as it is, not copied into a staging buffer: copy it here.
+    if (bytes >= DIRECT) payload = Buffer.from(payload);
+    return this.#queue(KIND_RAW, payload, bytes, callback) && this.#roomLeft();
+  }
+
+  /**
+   * What a user `send()` returns, as node's: false once more than `BACKLOG` bytes wait to be
+   * written (the peer is not reading), so a sender that waits for the send callback or for
+   * `true` again keeps its memory bounded. The message was queued either way.
+   */
+  #roomLeft() {
+    return this.pendingBytes < BACKLOG;
   }
 
   /** True while messages can still be queued (open, and not ending). */
@@ -257,12 +297,20 @@ class Channel extends EventEmitter {
           };
     if (out.length === 1) {
       this.#socket.write(out[0], done);
-      return;
+    } else {
+      this.#socket.cork();
+      for (let i = 0; i < out.length - 1; i++) this.#socket.write(out[i]);
+      this.#socket.write(out[out.length - 1], done);
+      this.#socket.uncork();
     }
-    this.#socket.cork();
-    for (let i = 0; i < out.length - 1; i++) this.#socket.write(out[i]);
-    this.#socket.write(out[out.length - 1], done);
-    this.#socket.uncork();
+    // Written at once (the usual case: the socket had room, and a write that completes at once
+    // is settled before write() returns): the kernel has the bytes, so the staging buffer is
+    // free and the next messages go into it again instead of a new 64 KiB allocation (which
+    // costs a garbage collection now and then). Otherwise it stays the socket's until written.
+    if (this.#socket.writableLength === 0) {
+      this.#start = 0;
+      this.#used = 0;
+    }
   }
 
   /** Hands what is queued to the socket now instead of at the end of the tick. */
@@ -301,71 +349,76 @@ class Channel extends EventEmitter {
     if (this.#partialBytes > 0) {
       this.#partial.push(chunk);
       this.#partialBytes += chunk.length;
-      if (this.#need === 0 && this.#partialBytes >= HEADER) {
-        const head = this.#partial.length === 1 ? this.#partial[0] : Buffer.concat(this.#partial, this.#partialBytes);
-        this.#partial = [head];
-        const length = head.readUInt32BE(0);
-        if (!this.#checkHeader(length, head[4])) return;
-        this.#need = HEADER + length;
-      }
-      if (this.#need === 0 || this.#partialBytes < this.#need) return;
-      buf = this.#partial.length === 1 ? this.#partial[0] : Buffer.concat(this.#partial, this.#partialBytes);
+      // Until the frame that spans chunks is complete there is nothing to scan.
+      if (this.#partialBytes < (this.#need || HEADER)) return;
+      buf = Buffer.concat(this.#partial, this.#partialBytes);
       this.#partial = [];
       this.#partialBytes = 0;
       this.#need = 0;
     }
-    let at = 0;
-    const end = buf.length;
-    while (this.#open && end - at >= HEADER) {
-      const length = buf.readUInt32BE(at);
-      const kind = buf[at + 4];
-      if (!this.#checkHeader(length, kind)) return;
-      if (end - at - HEADER < length) break;
-      const start = at + HEADER;
-      at = start + length;
-      let message;
-      let handle = null;
-      try {
-        if (kind === KIND_HANDLE) {
-          if (length < HANDLE_PREFIX) throw new Error('a handle frame too short for its prefix');
-          handle = { type: buf[start], token: buf.readUInt32BE(start + 1) };
-          message = decode(buf, start + HANDLE_PREFIX, at, KIND_USER, this.#serialization);
-        } else {
-          message = decode(buf, start, at, kind, this.#serialization);
-        }
-      } catch (cause) {
-        this.#close(errors.invalidFrame('the payload could not be deserialized', cause));
+    this.#parse(buf, 0);
+  }
+
+  /** Delivers the complete frames of `buf` from `at` on and keeps the incomplete rest. */
+  #parse(buf, at) {
+    const out = this.#scan;
+    for (;;) {
+      const count = scanFrames(buf, at, out);
+      for (let i = 0; i < count; i++) {
+        const kind = out[5 + 3 * i];
+        const start = out[6 + 3 * i];
+        const end = start + out[7 + 3 * i];
+        if (!this.#deliver(buf, kind, start, end)) return;
+      }
+      at = out[1];
+      if (out[3] !== 0) {
+        this.#close(errors.invalidFrame(`${SCAN_ERRORS[out[3]] ?? 'a malformed header'} (${out[4]})`));
         return;
       }
-      try {
-        if (kind === KIND_INTERNAL) this.emit('internal', message);
-        else this.emit('message', message, handle);
-      } catch (err) {
-        // A listener threw: the frames after this one are still delivered, on the next tick.
-        if (at < end) {
-          const rest = buf.subarray(at);
-          process.nextTick(() => this.#onData(rest));
-        }
-        throw err;
-      }
+      if (count < SCAN_FRAMES) break;
     }
-    if (!this.#open || at === end) return;
+    if (at === buf.length) return;
     const rest = at === 0 ? buf : buf.subarray(at);
     this.#partial = [rest];
     this.#partialBytes = rest.length;
-    this.#need = rest.length >= HEADER ? HEADER + rest.readUInt32BE(0) : 0;
+    this.#need = out[2];
   }
 
-  #checkHeader(length, kind) {
-    if (kind !== KIND_USER && kind !== KIND_INTERNAL && kind !== KIND_HANDLE) {
-      this.#close(errors.invalidFrame(`unknown frame kind ${kind}`));
+  /** Decodes and emits the frame whose payload is `buf[start, end)`; false once closed. */
+  #deliver(buf, kind, start, end) {
+    let message;
+    let handle = null;
+    try {
+      if (kind === KIND_RAW) {
+        // A small frame is copied out, so it does not keep the whole chunk it came in alive;
+        // a large one is most of its chunk (or a chunk of its own) and is handed out as it is.
+        if (end - start >= DIRECT) message = buf.subarray(start, end);
+        else {
+          message = Buffer.allocUnsafe(end - start);
+          buf.copy(message, 0, start, end);
+        }
+      } else if (kind === KIND_HANDLE) {
+        handle = { type: buf[start], token: buf.readUInt32BE(start + 1) };
+        message = decode(buf, start + HANDLE_PREFIX, end, KIND_USER, this.#serialization);
+      } else {
+        message = decode(buf, start, end, kind, this.#serialization);
+      }
+    } catch (cause) {
+      this.#close(errors.invalidFrame('the payload could not be deserialized', cause));
       return false;
     }
-    if (length > MAX_PAYLOAD) {
-      this.#close(errors.invalidFrame(`a frame of ${length} bytes exceeds the ${MAX_PAYLOAD}-byte limit`));
-      return false;
+    try {
+      if (kind === KIND_INTERNAL) this.emit('internal', message);
+      else this.emit('message', message, handle);
+    } catch (err) {
+      // A listener threw: the frames after this one are still delivered, on the next tick.
+      if (end < buf.length) {
+        const rest = buf.subarray(end);
+        process.nextTick(() => this.#open && this.#parse(rest, 0));
+      }
+      throw err;
     }
-    return true;
+    return this.#open;
   }
 
   #onEnd() {
@@ -398,4 +451,4 @@ class Channel extends EventEmitter {
   }
 }
 
-module.exports = { Channel, encode, MAX_PAYLOAD, HEADER, KIND_USER, KIND_INTERNAL };
+module.exports = { Channel, encode, MAX_PAYLOAD, HEADER, KIND_USER, KIND_INTERNAL, KIND_RAW, BACKLOG, STAGE, DIRECT };

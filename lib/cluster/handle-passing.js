@@ -90,4 +90,22 @@ function validateMessage(message) {
   }
 }
 
-module.exports = { describe, afterSend, adopt, sendArgs, validateMessage, SOCKET, SERVER };
+/**
+ * True when `send()` was asked for a raw message (`options.raw`): the bytes of a `Buffer`,
+ * typed array or DataView go as they are, with no serializer, and arrive as a `Buffer`. An
+ * opt-in of this package (node's `send()` has no such option); without it a message is
+ * serialized as node:cluster does.
+ * @param {unknown} message
+ * @param {unknown} handle
+ * @param {{ raw?: unknown } | undefined} options
+ */
+function wantsRaw(message, handle, options) {
+  const raw = options === undefined ? undefined : options.raw;
+  if (raw === undefined || raw === false) return false;
+  if (raw !== true) throw errors.invalidArgType('options.raw', 'of type boolean', raw);
+  if (!ArrayBuffer.isView(message)) throw errors.invalidArgType('message', 'an instance of Buffer, TypedArray, or DataView (options.raw is true)', message);
+  if (handle !== undefined) throw errors.invalidArgValue('handle', handle, 'cannot be sent with a raw message');
+  return true;
+}
+
+module.exports = { describe, afterSend, adopt, sendArgs, validateMessage, wantsRaw, SOCKET, SERVER };

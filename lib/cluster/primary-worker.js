@@ -81,16 +81,18 @@ class WorkerProcess extends EventEmitter {
   /**
    * Sends a message, and optionally a `net.Socket` or `net.Server`, to the worker
    * (`process.on('message')` there). Messages are serialized at once: a value that cannot be
-   * throws.
+   * throws. With `options.raw`, a `Buffer`/typed array/DataView is sent as its bytes (no
+   * serializer) and arrives as a `Buffer` (an opt-in of this package).
    * @param {unknown} message
    * @param {any} [handle]
-   * @param {{ keepOpen?: boolean }} [options]
+   * @param {{ keepOpen?: boolean, raw?: boolean }} [options]
    * @param {(err: Error | null) => void} [callback] called once written
    * @returns {boolean}
    */
   send(message, handle, options, callback) {
     ({ handle, options, callback } = handles.sendArgs(handle, options, callback));
     handles.validateMessage(message);
+    const raw = handles.wantsRaw(message, handle, options);
     const passed = handle === undefined ? null : handles.describe(handle);
     const record = this[kState];
     if (!this.connected) {
@@ -99,6 +101,7 @@ class WorkerProcess extends EventEmitter {
       else process.nextTick(() => this.emit('error', err));
       return false;
     }
+    if (raw) return record.channel.sendRaw(message, callback);
     if (passed === null) return record.channel.send(message, callback);
     const token = ++record.cluster[kState].tokens;
     loadNative('cluster').NativeCluster.sendFd(record.controlFd, passed.fd, token);

@@ -77,6 +77,7 @@ function installProcessChannel(channel, io) {
   proc.send = function send(message, handle, options, callback) {
     ({ handle, options, callback } = handles.sendArgs(handle, options, callback));
     handles.validateMessage(message);
+    const raw = handles.wantsRaw(message, handle, options);
     const passed = handle === undefined ? null : handles.describe(handle);
     if (!connected || !channel.writable) {
       const err = errors.ipcChannelClosed();
@@ -84,6 +85,7 @@ function installProcessChannel(channel, io) {
       else process.nextTick(() => process.emit('error', err));
       return false;
     }
+    if (raw) return channel.sendRaw(message, callback);
     if (passed === null) return channel.send(message, callback);
     const token = io.nextToken();
     io.native.sendFd(io.controlFd, passed.fd, token);

@@ -3,11 +3,13 @@
 //! - [`spawn`]: fork + exec of one worker with exactly the fds it needs.
 //! - [`reap`]: the long-lived spawner thread (fork, pidfd per child, per-pid reaping).
 //! - [`sockets`]: SO_REUSEPORT / shared listening sockets and fd passing.
+//! - [`frame`]: IPC frame headers checked and located (`NativeCluster.scanFrames`).
 //!
-//! IPC framing, supervision, balancing policy and reload live in the JavaScript facade
+//! Writing IPC frames, supervision, balancing policy and reload live in the JavaScript facade
 //! (`lib/cluster/`): the native side only does what JavaScript cannot. See `README.md` here.
 
 mod fds;
+mod frame;
 mod reap;
 mod sockets;
 mod spawn;
