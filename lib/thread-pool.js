@@ -30,6 +30,81 @@ function sharedCopyOf(view) {
 }
 
 /**
+ * How long (ms) the JS thread keeps its event loop turning, instead of sleeping in it, after a
+ * submission or a completion while tasks are in flight: a completion that arrives meanwhile is
+ * picked up without the kernel having to wake the thread (several microseconds on a quiet
+ * machine, tens on a busy one). Bounded, and only when the machine has a core to spare
+ * (`NativePool#spinAllowed`, see src/pool/spin.rs).
+ */
+const SPIN_MS = 0.05;
+
+/** A batch is sent at once when it holds this many tasks, so the pool starts on a long burst
+ * of `run()` calls before the burst ends. */
+const FLUSH_AT = 256;
+
+/**
+ * Tasks waiting to be handed to native code in one `submitBatch` call: per task
+ * `[id, kernel, params, views]` (the last two are counts), then every task's params and
+ * views one after the other. The arrays are kept and reused from batch to batch.
+ */
+class SubmitBatch {
+  count = 0;
+  #tasks = new Float64Array(4 * 64);
+  #params = new Float64Array(64);
+  #paramCount = 0;
+  /** @type {ArrayBufferView[]} */
+  views = [];
+
+  /**
+   * @param {number} id
+   * @param {number} kernel
+   * @param {number[]} params
+   * @param {ArrayBufferView[]} views
+   */
+  add(id, kernel, params, views) {
+    const at = 4 * this.count;
+    if (at + 4 > this.#tasks.length) this.#tasks = grow(this.#tasks, at + 4);
+    if (this.#paramCount + params.length > this.#params.length) this.#params = grow(this.#params, this.#paramCount + params.length);
+    const tasks = this.#tasks;
+    tasks[at] = id;
+    tasks[at + 1] = kernel;
+    tasks[at + 2] = params.length;
+    tasks[at + 3] = views.length;
+    for (let i = 0; i < params.length; i++) this.#params[this.#paramCount++] = params[i];
+    for (let i = 0; i < views.length; i++) this.views.push(views[i]);
+    this.count++;
+  }
+
+  tasks() {
+    return this.#tasks.subarray(0, 4 * this.count);
+  }
+
+  params() {
+    return this.#params.subarray(0, this.#paramCount);
+  }
+
+  /** The ids, in batch order. */
+  ids() {
+    const ids = new Array(this.count);
+    for (let i = 0; i < this.count; i++) ids[i] = this.#tasks[4 * i];
+    return ids;
+  }
+
+  clear() {
+    this.count = 0;
+    this.#paramCount = 0;
+    this.views = [];
+  }
+}
+
+/** @param {Float64Array} array @param {number} atLeast */
+function grow(array, atLeast) {
+  const bigger = new Float64Array(Math.max(atLeast, 2 * array.length));
+  bigger.set(array);
+  return bigger;
+}
+
+/**
  * @typedef {object} ThreadPoolOptions
  * @property {number} [threads] pool threads (default: `os.availableParallelism()`)
  * @property {number | 'auto'} [maxQueue] tasks that may wait beyond one per thread
@@ -52,6 +127,13 @@ class ThreadPool {
   #destroying = null;
   /** @type {(() => void) | null} */
   #destroyed_resolve = null;
+  /** Tasks submitted in this microtask, not yet handed to native code. */
+  #batch = new SubmitBatch();
+  #flushQueued = false;
+  /** The id the next task gets (native code takes the facade's ids; they wrap at 2^32). */
+  #nextId = 0;
+  /** Until when (performance.now()) the event loop spins; 0 when it does not. */
+  #spinUntil = 0;
 
   /** @param {ThreadPoolOptions} [options] */
   constructor(options = {}) {
@@ -102,7 +184,10 @@ class ThreadPool {
     return this.#pending.start(run, this.#submitNative, this.#onAbort);
   }
 
-  /** Hands a checked task to native code (made once, for `PendingTasks#start`). */
+  /**
+   * Hands a checked task to native code (made once, for `PendingTasks#start`): queues it in
+   * the batch that goes to native code in one call at the end of this microtask (#flush).
+   */
   #submitNative = (prepared, run) => {
     // Views over a plain ArrayBuffer are worked on as shared copies; the copies stay
     // reachable (hold) until the task settles.
@@ -118,13 +203,44 @@ class ThreadPool {
       nativeViews.push(copy);
       if (mode !== 'in') copyBack.push(view, copy);
     }
-    const id = this.#native.submit(this.#kernelIds.get(run.kernel), new Float64Array(prepared.params), nativeViews);
+    // A full batch goes now, before this task joins the next one: its promise is not
+    // registered yet, so it must not be in a batch that could refuse it synchronously.
+    if (this.#batch.count >= FLUSH_AT) this.#flush();
+    const id = this.#nextId;
+    this.#nextId = (id + 1) >>> 0;
+    this.#batch.add(id, this.#kernelIds.get(run.kernel), prepared.params, nativeViews);
+    if (!this.#flushQueued) {
+      this.#flushQueued = true;
+      queueMicrotask(this.#flush);
+    }
     return { id, hold: { nativeViews, copyBack } };
+  };
+
+  /** Sends the batch of tasks submitted since the last flush to native code, in one call. */
+  #flush = () => {
+    this.#flushQueued = false;
+    const batch = this.#batch;
+    if (batch.count === 0) return;
+    const ids = batch.ids();
+    let failures;
+    try {
+      failures = this.#native.submitBatch(batch.tasks(), batch.params(), batch.views);
+    } catch (err) {
+      failures = ids.map((_, index) => ({ index, code: err.code, message: err.message, error: err }));
+    } finally {
+      batch.clear();
+    }
+    for (const { index, code, message, error } of failures) {
+      this.#pending.take(ids[index])?.reject(error ?? errors.fromNative(code, message));
+    }
+    this.#spin();
+    this.#maybeFinishDestroy();
   };
 
   #onAbort = (id) => this.#abort(id);
 
   #abort(id) {
+    this.#flush();
     if (this.#native.cancel(id)) {
       // It had not started: it never will, and native code will not report it.
       const task = this.#pending.take(id);
@@ -152,14 +268,39 @@ class ThreadPool {
         task.reject(errors.nativePanic(message ?? 'unknown panic'));
       }
     });
+    if (this.#pending.size > 0) this.#spin();
     this.#maybeFinishDestroy();
   }
+
+  /**
+   * Keeps the event loop turning for SPIN_MS (see there): an immediate that schedules itself
+   * again makes libuv poll without blocking. It stops at the deadline or once no task is in
+   * flight, so an idle pool never spins.
+   */
+  #spin() {
+    if (this.#spinUntil !== 0) {
+      this.#spinUntil = performance.now() + SPIN_MS;
+      return;
+    }
+    if (!this.#native.spinAllowed()) return;
+    this.#spinUntil = performance.now() + SPIN_MS;
+    setImmediate(this.#spinTick);
+  }
+
+  #spinTick = () => {
+    if (this.#pending.size === 0 || performance.now() > this.#spinUntil) {
+      this.#spinUntil = 0;
+      return;
+    }
+    setImmediate(this.#spinTick);
+  };
 
   /**
    * Counters and timings (milliseconds).
    * @returns {import('../index').ThreadPoolStats}
    */
   stats() {
+    if (!this.#destroyed) this.#flush();
     const [queued, running, busyMs, aliveMs] = this.#destroyed && this.#destroying === null ? [0, 0, 0, 1] : this.#native.counters();
     const s = this.#stats;
     return {
@@ -182,6 +323,7 @@ class ThreadPool {
    */
   destroy() {
     if (this.#destroying) return this.#destroying;
+    this.#flush();
     this.#destroyed = true;
     this.#destroying = new Promise((resolve) => {
       this.#destroyed_resolve = resolve;
