@@ -26,14 +26,14 @@ use std::sync::{Arc, RwLock};
 
 use napi::bindgen_prelude::ToNapiValue;
 use napi::{sys, Env};
-use napi_derive::napi;
 
 use crate::napi_util::{call_global, check, Callback};
 
 /// What one drain hands to JavaScript: `numbers` holds records of `width` numbers each (their
 /// layout is the engine's: [`super::task::TaskField`] for the pools), `messages` the string
-/// of each record that has one.
-#[napi(object)]
+/// of each record that has one. JavaScript receives `numbers` as a `Float64Array`: one copy
+/// into a buffer instead of a boxed number and a property store per field (see the
+/// `ToNapiValue` impl below).
 #[derive(Debug, Default)]
 pub struct Batch {
     /// Numbers per record.
@@ -74,6 +74,66 @@ impl Batch {
 
     pub(crate) fn is_empty(&self) -> bool {
         self.numbers.is_empty()
+    }
+}
+
+impl ToNapiValue for Batch {
+    /// `{ width, numbers: Float64Array, messages }`.
+    ///
+    /// # Safety
+    /// `env` must be a live env and the call made on its JavaScript thread.
+    unsafe fn to_napi_value(env: sys::napi_env, batch: Self) -> napi::Result<sys::napi_value> {
+        let bytes = std::mem::size_of_val(batch.numbers.as_slice());
+        let mut buffer = ptr::null_mut();
+        let mut data: *mut c_void = ptr::null_mut();
+        let mut numbers = ptr::null_mut();
+        let mut object = ptr::null_mut();
+        // SAFETY: env is live and this is its thread (caller). napi hands back a fresh buffer
+        // of `bytes` bytes at `data` (8-byte aligned, as V8 allocates every backing store),
+        // which the copy fills exactly before anything else can see it.
+        unsafe {
+            check(
+                sys::napi_create_arraybuffer(env, bytes, &mut data, &mut buffer),
+                "creating the batch's buffer",
+            )?;
+            if bytes > 0 {
+                ptr::copy_nonoverlapping(
+                    batch.numbers.as_ptr().cast::<u8>(),
+                    data.cast::<u8>(),
+                    bytes,
+                );
+            }
+            check(
+                sys::napi_create_typedarray(
+                    env,
+                    sys::TypedarrayType::float64_array,
+                    batch.numbers.len(),
+                    buffer,
+                    0,
+                    &mut numbers,
+                ),
+                "creating the batch's numbers",
+            )?;
+            check(
+                sys::napi_create_object(env, &mut object),
+                "creating the batch",
+            )?;
+            let fields = [
+                (c"width", u32::to_napi_value(env, batch.width)?),
+                (c"numbers", numbers),
+                (
+                    c"messages",
+                    Vec::<Option<String>>::to_napi_value(env, batch.messages)?,
+                ),
+            ];
+            for (name, value) in fields {
+                check(
+                    sys::napi_set_named_property(env, object, name.as_ptr(), value),
+                    "filling the batch",
+                )?;
+            }
+        }
+        Ok(object)
     }
 }
 
