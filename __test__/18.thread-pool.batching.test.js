@@ -148,7 +148,7 @@ describe('batched submission', () => {
   });
 
   test('after a burst, an idle pool that is never destroyed lets the process exit', async () => {
-    // Neither the event-loop spin nor the pool's runners may hold the process open.
+    // The pool's runners retire when the queue is empty: nothing may hold the process open.
     const r = await runNode(`
       const { ThreadPool } = require('.');
       const pool = new ThreadPool({ threads: 2 });

@@ -29,15 +29,6 @@ function sharedCopyOf(view) {
   return new Ctor(new SharedArrayBuffer(view.byteLength));
 }
 
-/**
- * How long (ms) the JS thread keeps its event loop turning, instead of sleeping in it, after a
- * submission or a completion while tasks are in flight: a completion that arrives meanwhile is
- * picked up without the kernel having to wake the thread (several microseconds on a quiet
- * machine, tens on a busy one). Bounded, and only when the machine has a core to spare
- * (`NativePool#spinAllowed`, see src/pool/spin.rs).
- */
-const SPIN_MS = 0.05;
-
 /** A batch is sent at once when it holds this many tasks, so the pool starts on a long burst
  * of `run()` calls before the burst ends. */
 const FLUSH_AT = 256;
@@ -132,8 +123,6 @@ class ThreadPool {
   #flushQueued = false;
   /** The id the next task gets (native code takes the facade's ids; they wrap at 2^32). */
   #nextId = 0;
-  /** Until when (performance.now()) the event loop spins; 0 when it does not. */
-  #spinUntil = 0;
 
   /** @param {ThreadPoolOptions} [options] */
   constructor(options = {}) {
@@ -208,10 +197,19 @@ class ThreadPool {
     if (this.#batch.count >= FLUSH_AT) this.#flush();
     const id = this.#nextId;
     this.#nextId = (id + 1) >>> 0;
-    this.#batch.add(id, this.#kernelIds.get(run.kernel), prepared.params, nativeViews);
-    if (!this.#flushQueued) {
-      this.#flushQueued = true;
-      queueMicrotask(this.#flush);
+    const kernelId = this.#kernelIds.get(run.kernel);
+    if (this.#pending.size === 0 && this.#batch.count === 0) {
+      // Nothing in flight: no batch to wait for, so this one goes at once (a task submitted
+      // alone pays no microtask), and a refusal is thrown to `PendingTasks#start`.
+      this.#batch.add(id, kernelId, prepared.params, nativeViews);
+      const failures = this.#sendBatch();
+      if (failures.length > 0) throw failures[0].error ?? errors.fromNative(failures[0].code, failures[0].message);
+    } else {
+      this.#batch.add(id, kernelId, prepared.params, nativeViews);
+      if (!this.#flushQueued) {
+        this.#flushQueued = true;
+        queueMicrotask(this.#flush);
+      }
     }
     return { id, hold: { nativeViews, copyBack } };
   };
@@ -219,23 +217,29 @@ class ThreadPool {
   /** Sends the batch of tasks submitted since the last flush to native code, in one call. */
   #flush = () => {
     this.#flushQueued = false;
+    if (this.#batch.count === 0) return;
+    const ids = this.#batch.ids();
+    for (const { index, code, message, error } of this.#sendBatch()) {
+      this.#pending.take(ids[index])?.reject(error ?? errors.fromNative(code, message));
+    }
+    this.#maybeFinishDestroy();
+  };
+
+  /**
+   * Hands the batch to native code and empties it; returns the tasks it refused (all of them,
+   * with the error, when the call throws).
+   * @returns {Array<{ index: number, code: string, message: string, error?: Error }>}
+   */
+  #sendBatch() {
     const batch = this.#batch;
-    if (batch.count === 0) return;
-    const ids = batch.ids();
-    let failures;
     try {
-      failures = this.#native.submitBatch(batch.tasks(), batch.params(), batch.views);
+      return this.#native.submitBatch(batch.tasks(), batch.params(), batch.views);
     } catch (err) {
-      failures = ids.map((_, index) => ({ index, code: err.code, message: err.message, error: err }));
+      return Array.from({ length: batch.count }, (_, index) => ({ index, code: err.code, message: err.message, error: err }));
     } finally {
       batch.clear();
     }
-    for (const { index, code, message, error } of failures) {
-      this.#pending.take(ids[index])?.reject(error ?? errors.fromNative(code, message));
-    }
-    this.#spin();
-    this.#maybeFinishDestroy();
-  };
+  }
 
   #onAbort = (id) => this.#abort(id);
 
@@ -268,32 +272,9 @@ class ThreadPool {
         task.reject(errors.nativePanic(message ?? 'unknown panic'));
       }
     });
-    if (this.#pending.size > 0) this.#spin();
     this.#maybeFinishDestroy();
   }
 
-  /**
-   * Keeps the event loop turning for SPIN_MS (see there): an immediate that schedules itself
-   * again makes libuv poll without blocking. It stops at the deadline or once no task is in
-   * flight, so an idle pool never spins.
-   */
-  #spin() {
-    if (this.#spinUntil !== 0) {
-      this.#spinUntil = performance.now() + SPIN_MS;
-      return;
-    }
-    if (!this.#native.spinAllowed()) return;
-    this.#spinUntil = performance.now() + SPIN_MS;
-    setImmediate(this.#spinTick);
-  }
-
-  #spinTick = () => {
-    if (this.#pending.size === 0 || performance.now() > this.#spinUntil) {
-      this.#spinUntil = 0;
-      return;
-    }
-    setImmediate(this.#spinTick);
-  };
 
   /**
    * Counters and timings (milliseconds).

@@ -7,7 +7,6 @@
 //! See `README.md` in this folder for the life of a task and the shutdown rules.
 
 mod runners;
-mod spin;
 mod submit;
 mod task;
 
@@ -327,17 +326,6 @@ impl NativePool {
                 self.shared.channel.set_referenced(&env, false)?;
             }
             Ok(dropped)
-        })
-    }
-
-    /// Whether the JavaScript thread should spin briefly for completions instead of sleeping
-    /// until woken: the machine has a core to spare (see `spin.rs`) beside the pool's busy
-    /// threads.
-    #[napi]
-    pub fn spin_allowed(&self, env: Env) -> napi::Result<bool> {
-        guard(&env, || {
-            let busy = self.shared.running.load(Ordering::Relaxed);
-            Ok(spin::allowed() && busy < spin::cores())
         })
     }
 

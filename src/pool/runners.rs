@@ -1,11 +1,10 @@
 //! The pool's FIFO queue and the runners that empty it.
 //!
-//! A rayon job per task means a rayon wake-up per task: one futex call on the JavaScript
-//! thread and a sleeping thread to schedule, several microseconds each, more than a tiny task
-//! costs. Instead tasks wait in one FIFO queue, and a *runner* (a long rayon job) takes them in
-//! order until the queue stays empty for [`super::spin::POOL_SPIN`], then retires. Submitting
+//! A rayon job per task means a boxed job, a push on rayon's injector and often a wake-up per
+//! task, paid on the JavaScript thread. Instead tasks wait in one FIFO queue, and a *runner*
+//! (a long rayon job) takes them in order until the queue is empty, then retires. Submitting
 //! starts a runner only when fewer are active than there are tasks to run (up to one per
-//! thread); a task that finds a runner awake costs no wake-up at all.
+//! thread); a burst of tasks costs a few rayon jobs, not one each.
 //!
 //! The one rule that keeps a task from being stranded (queued with no runner to take it):
 //!
@@ -16,11 +15,8 @@
 //!    runners that are active will see it before they retire, by the same argument.
 
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::time::Duration;
 
 use crossbeam::queue::SegQueue;
-
-use super::spin;
 
 /// A FIFO queue of `T` and the count of runners working on it.
 #[derive(Debug)]
@@ -68,14 +64,11 @@ impl<T> Runners<T> {
         started
     }
 
-    /// A runner's next item: at once if one is queued, else after spinning up to `spin` for
-    /// one. `None` means the runner has retired (its place is given back) and must return.
-    pub(super) fn next(&self, spin: Duration) -> Option<T> {
+    /// A runner's next item. `None` means the queue was empty and the runner has retired (its
+    /// place is given back): it must return.
+    pub(super) fn next(&self) -> Option<T> {
         loop {
             if let Some(item) = self.queue.pop() {
-                return Some(item);
-            }
-            if let Some(item) = spin::spin_for(spin, || self.queue.pop()) {
                 return Some(item);
             }
             // Step 2: retire, then look again.
@@ -138,7 +131,7 @@ mod test {
         }
         assert_eq!(r.claim(5), 1);
         let mut seen = Vec::new();
-        while let Some(i) = r.next(Duration::ZERO) {
+        while let Some(i) = r.next() {
             seen.push(i);
         }
         assert_eq!(seen, [0, 1, 2, 3, 4]);
@@ -147,22 +140,8 @@ mod test {
         assert_eq!(r.claim(1), 1, "a new runner can start");
     }
 
-    #[test]
-    fn a_spinning_runner_picks_up_work_without_a_new_claim() {
-        let r = Arc::new(Runners::new(1));
-        assert_eq!(r.claim(1), 1);
-        let runner = {
-            let r = r.clone();
-            std::thread::spawn(move || r.next(Duration::from_secs(10)))
-        };
-        while r.active() == 0 {}
-        r.push(42);
-        assert_eq!(r.claim(1), 0, "the spinning runner is still active");
-        assert_eq!(runner.join().unwrap(), Some(42));
-    }
-
-    /// Many submitters and short-lived runners (no spinning, so they retire as often as
-    /// possible): every item is run exactly once, none is stranded.
+    /// Many submitters and short-lived runners that retire as often as they can: every item
+    /// is run exactly once, none is stranded.
     #[test]
     fn no_item_is_stranded_or_run_twice() {
         const ITEMS: u64 = 20_000;
@@ -175,7 +154,7 @@ mod test {
             move || {
                 let (r, sum, done) = (r.clone(), sum.clone(), done.clone());
                 std::thread::spawn(move || {
-                    while let Some(i) = r.next(Duration::ZERO) {
+                    while let Some(i) = r.next() {
                         sum.fetch_add(i, Ordering::Relaxed);
                         done.fetch_add(1, Ordering::Relaxed);
                     }

@@ -9,7 +9,7 @@ use crate::core::task::{Completion, Outcome};
 use crate::kernels::{Ctx, Job};
 use crate::napi_util::panic_message;
 
-use super::{spin, Shared};
+use super::Shared;
 
 /// Hashes task ids for the table of tasks in flight. Ids are consecutive numbers chosen by
 /// this process, so they need spreading, not protection from collisions crafted by an
@@ -94,18 +94,10 @@ impl std::fmt::Debug for Queued {
     }
 }
 
-/// A runner (the body of a rayon job): runs queued tasks in order until the queue stays empty
-/// for a moment (see `runners.rs`).
+/// A runner (the body of a rayon job): runs queued tasks in order until the queue is empty
+/// (see `runners.rs`).
 pub(super) fn run_queue(shared: &Shared) {
-    loop {
-        let wait = if spin::allowed() {
-            spin::POOL_SPIN
-        } else {
-            std::time::Duration::ZERO
-        };
-        let Some(Queued { id, ctl, job }) = shared.runners.next(wait) else {
-            return;
-        };
+    while let Some(Queued { id, ctl, job }) = shared.runners.next() {
         execute(shared, id, ctl, job);
     }
 }
