@@ -66,12 +66,19 @@ class SubmitBatch {
     this.count++;
   }
 
+  /** @type {Float64Array | null} the last view `tasks()` made (reused while it fits) */
+  #tasksView = null;
+  /** @type {Float64Array | null} */
+  #paramsView = null;
+
   tasks() {
-    return this.#tasks.subarray(0, 4 * this.count);
+    this.#tasksView = viewOf(this.#tasks, 4 * this.count, this.#tasksView);
+    return this.#tasksView;
   }
 
   params() {
-    return this.#params.subarray(0, this.#paramCount);
+    this.#paramsView = viewOf(this.#params, this.#paramCount, this.#paramsView);
+    return this.#paramsView;
   }
 
   /** The ids, in batch order. */
@@ -86,6 +93,15 @@ class SubmitBatch {
     this.#paramCount = 0;
     this.views = [];
   }
+}
+
+/**
+ * The first `length` elements of `array`: `last` again when it is exactly that (a task
+ * submitted alone would otherwise make two new views per call).
+ * @param {Float64Array} array @param {number} length @param {Float64Array | null} last
+ */
+function viewOf(array, length, last) {
+  return last !== null && last.length === length && last.buffer === array.buffer ? last : array.subarray(0, length);
 }
 
 /** @param {Float64Array} array @param {number} atLeast */
