@@ -30,6 +30,17 @@ function makeError(Base, code, message) {
   return /** @type {Error & { code: string }} */ (err);
 }
 
+/**
+ * An error native code reported as data (a task a batch refused) instead of throwing it: the
+ * class its code calls for, with native code's message.
+ * @param {string} code
+ * @param {string} message
+ */
+function fromNative(code, message) {
+  const Base = code === 'ERR_INVALID_ARG_VALUE' || code === 'ERR_INVALID_ARG_TYPE' ? TypeError : code === 'ERR_OUT_OF_RANGE' ? RangeError : Error;
+  return makeError(Base, code, message);
+}
+
 /** `name` must be `expected`; received `value`. */
 const invalidArgType = (name, expected, value) =>
   makeError(TypeError, 'ERR_INVALID_ARG_TYPE', `The "${name}" argument must be ${expected}. Received ${messageFor(value)}`);
@@ -132,6 +143,7 @@ class AbortError extends Error {
 module.exports = {
   AbortError,
   makeError,
+  fromNative,
   invalidArgType,
   invalidArgValue,
   outOfRange,

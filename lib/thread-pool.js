@@ -29,6 +29,88 @@ function sharedCopyOf(view) {
   return new Ctor(new SharedArrayBuffer(view.byteLength));
 }
 
+/** A batch is sent at once when it holds this many tasks, so the pool starts on a long burst
+ * of `run()` calls before the burst ends. */
+const FLUSH_AT = 256;
+
+/**
+ * Tasks waiting to be handed to native code in one `submitBatch` call: per task
+ * `[id, kernel, params, views]` (the last two are counts), then every task's params and
+ * views one after the other. The arrays are kept and reused from batch to batch.
+ */
+class SubmitBatch {
+  count = 0;
+  #tasks = new Float64Array(4 * 64);
+  #params = new Float64Array(64);
+  #paramCount = 0;
+  /** @type {ArrayBufferView[]} */
+  views = [];
+
+  /**
+   * @param {number} id
+   * @param {number} kernel
+   * @param {number[]} params
+   * @param {ArrayBufferView[]} views
+   */
+  add(id, kernel, params, views) {
+    const at = 4 * this.count;
+    if (at + 4 > this.#tasks.length) this.#tasks = grow(this.#tasks, at + 4);
+    if (this.#paramCount + params.length > this.#params.length) this.#params = grow(this.#params, this.#paramCount + params.length);
+    const tasks = this.#tasks;
+    tasks[at] = id;
+    tasks[at + 1] = kernel;
+    tasks[at + 2] = params.length;
+    tasks[at + 3] = views.length;
+    for (let i = 0; i < params.length; i++) this.#params[this.#paramCount++] = params[i];
+    for (let i = 0; i < views.length; i++) this.views.push(views[i]);
+    this.count++;
+  }
+
+  /** @type {Float64Array | null} the last view `tasks()` made (reused while it fits) */
+  #tasksView = null;
+  /** @type {Float64Array | null} */
+  #paramsView = null;
+
+  tasks() {
+    this.#tasksView = viewOf(this.#tasks, 4 * this.count, this.#tasksView);
+    return this.#tasksView;
+  }
+
+  params() {
+    this.#paramsView = viewOf(this.#params, this.#paramCount, this.#paramsView);
+    return this.#paramsView;
+  }
+
+  /** The ids, in batch order. */
+  ids() {
+    const ids = new Array(this.count);
+    for (let i = 0; i < this.count; i++) ids[i] = this.#tasks[4 * i];
+    return ids;
+  }
+
+  clear() {
+    this.count = 0;
+    this.#paramCount = 0;
+    this.views = [];
+  }
+}
+
+/**
+ * The first `length` elements of `array`: `last` again when it is exactly that (a task
+ * submitted alone would otherwise make two new views per call).
+ * @param {Float64Array} array @param {number} length @param {Float64Array | null} last
+ */
+function viewOf(array, length, last) {
+  return last !== null && last.length === length && last.buffer === array.buffer ? last : array.subarray(0, length);
+}
+
+/** @param {Float64Array} array @param {number} atLeast */
+function grow(array, atLeast) {
+  const bigger = new Float64Array(Math.max(atLeast, 2 * array.length));
+  bigger.set(array);
+  return bigger;
+}
+
 /**
  * @typedef {object} ThreadPoolOptions
  * @property {number} [threads] pool threads (default: `os.availableParallelism()`)
@@ -52,6 +134,11 @@ class ThreadPool {
   #destroying = null;
   /** @type {(() => void) | null} */
   #destroyed_resolve = null;
+  /** Tasks submitted in this microtask, not yet handed to native code. */
+  #batch = new SubmitBatch();
+  #flushQueued = false;
+  /** The id the next task gets (native code takes the facade's ids; they wrap at 2^32). */
+  #nextId = 0;
 
   /** @param {ThreadPoolOptions} [options] */
   constructor(options = {}) {
@@ -102,7 +189,10 @@ class ThreadPool {
     return this.#pending.start(run, this.#submitNative, this.#onAbort);
   }
 
-  /** Hands a checked task to native code (made once, for `PendingTasks#start`). */
+  /**
+   * Hands a checked task to native code (made once, for `PendingTasks#start`): queues it in
+   * the batch that goes to native code in one call at the end of this microtask (#flush).
+   */
   #submitNative = (prepared, run) => {
     // Views over a plain ArrayBuffer are worked on as shared copies; the copies stay
     // reachable (hold) until the task settles.
@@ -118,13 +208,59 @@ class ThreadPool {
       nativeViews.push(copy);
       if (mode !== 'in') copyBack.push(view, copy);
     }
-    const id = this.#native.submit(this.#kernelIds.get(run.kernel), new Float64Array(prepared.params), nativeViews);
+    // A full batch goes now, before this task joins the next one: its promise is not
+    // registered yet, so it must not be in a batch that could refuse it synchronously.
+    if (this.#batch.count >= FLUSH_AT) this.#flush();
+    const id = this.#nextId;
+    this.#nextId = (id + 1) >>> 0;
+    const kernelId = this.#kernelIds.get(run.kernel);
+    if (this.#pending.size === 0 && this.#batch.count === 0) {
+      // Nothing in flight: no batch to wait for, so this one goes at once (a task submitted
+      // alone pays no microtask), and a refusal is thrown to `PendingTasks#start`.
+      this.#batch.add(id, kernelId, prepared.params, nativeViews);
+      const failures = this.#sendBatch();
+      if (failures.length > 0) throw failures[0].error ?? errors.fromNative(failures[0].code, failures[0].message);
+    } else {
+      this.#batch.add(id, kernelId, prepared.params, nativeViews);
+      if (!this.#flushQueued) {
+        this.#flushQueued = true;
+        queueMicrotask(this.#flush);
+      }
+    }
     return { id, hold: { nativeViews, copyBack } };
   };
+
+  /** Sends the batch of tasks submitted since the last flush to native code, in one call. */
+  #flush = () => {
+    this.#flushQueued = false;
+    if (this.#batch.count === 0) return;
+    const ids = this.#batch.ids();
+    for (const { index, code, message, error } of this.#sendBatch()) {
+      this.#pending.take(ids[index])?.reject(error ?? errors.fromNative(code, message));
+    }
+    this.#maybeFinishDestroy();
+  };
+
+  /**
+   * Hands the batch to native code and empties it; returns the tasks it refused (all of them,
+   * with the error, when the call throws).
+   * @returns {Array<{ index: number, code: string, message: string, error?: Error }>}
+   */
+  #sendBatch() {
+    const batch = this.#batch;
+    try {
+      return this.#native.submitBatch(batch.tasks(), batch.params(), batch.views);
+    } catch (err) {
+      return Array.from({ length: batch.count }, (_, index) => ({ index, code: err.code, message: err.message, error: err }));
+    } finally {
+      batch.clear();
+    }
+  }
 
   #onAbort = (id) => this.#abort(id);
 
   #abort(id) {
+    this.#flush();
     if (this.#native.cancel(id)) {
       // It had not started: it never will, and native code will not report it.
       const task = this.#pending.take(id);
@@ -155,11 +291,13 @@ class ThreadPool {
     this.#maybeFinishDestroy();
   }
 
+
   /**
    * Counters and timings (milliseconds).
    * @returns {import('../index').ThreadPoolStats}
    */
   stats() {
+    if (!this.#destroyed) this.#flush();
     const [queued, running, busyMs, aliveMs] = this.#destroyed && this.#destroying === null ? [0, 0, 0, 1] : this.#native.counters();
     const s = this.#stats;
     return {
@@ -182,6 +320,7 @@ class ThreadPool {
    */
   destroy() {
     if (this.#destroying) return this.#destroying;
+    this.#flush();
     this.#destroyed = true;
     this.#destroying = new Promise((resolve) => {
       this.#destroyed_resolve = resolve;

@@ -26,14 +26,13 @@ use std::sync::{Arc, RwLock};
 
 use napi::bindgen_prelude::ToNapiValue;
 use napi::{sys, Env};
-use napi_derive::napi;
 
 use crate::napi_util::{call_global, check, Callback};
 
 /// What one drain hands to JavaScript: `numbers` holds records of `width` numbers each (their
 /// layout is the engine's: [`super::task::TaskField`] for the pools), `messages` the string
-/// of each record that has one.
-#[napi(object)]
+/// of each record that has one. A large batch's `numbers` reach JavaScript as a
+/// `Float64Array` (see the `ToNapiValue` impl below).
 #[derive(Debug, Default)]
 pub struct Batch {
     /// Numbers per record.
@@ -75,6 +74,85 @@ impl Batch {
     pub(crate) fn is_empty(&self) -> bool {
         self.numbers.is_empty()
     }
+}
+
+/// Batches of up to this many numbers go to JavaScript as a plain array: for a few records a
+/// fresh `ArrayBuffer` (a V8 backing store to allocate and track) costs more than the
+/// property stores it saves.
+const SMALL_BATCH: usize = 64;
+
+impl ToNapiValue for Batch {
+    /// `{ width, numbers, messages }`, `numbers` a plain array for a small batch and a
+    /// `Float64Array` for a large one (JavaScript only indexes it and reads its length).
+    ///
+    /// # Safety
+    /// `env` must be a live env and the call made on its JavaScript thread.
+    unsafe fn to_napi_value(env: sys::napi_env, batch: Self) -> napi::Result<sys::napi_value> {
+        let mut object = ptr::null_mut();
+        // SAFETY: env is live and this is its thread (caller); every value made here belongs
+        // to it.
+        unsafe {
+            let numbers = if batch.numbers.len() <= SMALL_BATCH {
+                Vec::<f64>::to_napi_value(env, batch.numbers)?
+            } else {
+                float64_array(env, &batch.numbers)?
+            };
+            check(
+                sys::napi_create_object(env, &mut object),
+                "creating the batch",
+            )?;
+            let fields = [
+                (c"width", u32::to_napi_value(env, batch.width)?),
+                (c"numbers", numbers),
+                (
+                    c"messages",
+                    Vec::<Option<String>>::to_napi_value(env, batch.messages)?,
+                ),
+            ];
+            for (name, value) in fields {
+                check(
+                    sys::napi_set_named_property(env, object, name.as_ptr(), value),
+                    "filling the batch",
+                )?;
+            }
+        }
+        Ok(object)
+    }
+}
+
+/// A `Float64Array` holding a copy of `numbers`: one copy into a fresh buffer instead of a
+/// boxed number and a property store per element.
+///
+/// # Safety
+/// `env` must be a live env and the call made on its JavaScript thread.
+unsafe fn float64_array(env: sys::napi_env, numbers: &[f64]) -> napi::Result<sys::napi_value> {
+    let bytes = std::mem::size_of_val(numbers);
+    let mut buffer = ptr::null_mut();
+    let mut data: *mut c_void = ptr::null_mut();
+    let mut array = ptr::null_mut();
+    // SAFETY: env is live and this is its thread (caller). napi hands back a fresh buffer of
+    // `bytes` bytes at `data`, which the copy fills exactly before anything else can see it.
+    unsafe {
+        check(
+            sys::napi_create_arraybuffer(env, bytes, &mut data, &mut buffer),
+            "creating the batch's buffer",
+        )?;
+        if bytes > 0 {
+            ptr::copy_nonoverlapping(numbers.as_ptr().cast::<u8>(), data.cast::<u8>(), bytes);
+        }
+        check(
+            sys::napi_create_typedarray(
+                env,
+                sys::TypedarrayType::float64_array,
+                numbers.len(),
+                buffer,
+                0,
+                &mut array,
+            ),
+            "creating the batch's numbers",
+        )?;
+    }
+    Ok(array)
 }
 
 /// The shared state of an engine that reports to JavaScript through a [`Channel`].

@@ -6,6 +6,8 @@
 //! the batch to the JavaScript facade, which settles the promises.
 //! See `README.md` in this folder for the life of a task and the shutdown rules.
 
+mod runners;
+mod submit;
 mod task;
 
 use std::collections::HashMap;
@@ -17,12 +19,14 @@ use crossbeam::queue::SegQueue;
 use napi::CleanupEnvHook;
 use napi::Env;
 use napi_derive::napi;
+use runners::Runners;
 
 use crate::core::completion::{self, Batch, Channel, Source};
 use crate::core::task::{Completion, THREAD_POOL_WIDTH};
 use crate::kernels::{self, RawView};
 use crate::napi_util::{guard, integer, throw, Arg, Callback, ErrorKind, MAX_SAFE_INTEGER};
-use task::TaskCtl;
+use submit::{Refusal, SubmitFailure};
+use task::{Queued, TaskTable};
 
 /// How long an exiting Worker waits for running kernels to notice their cancel flag.
 const TEARDOWN_WAIT: Duration = Duration::from_secs(30);
@@ -30,6 +34,8 @@ const TEARDOWN_WAIT: Duration = Duration::from_secs(30);
 /// State shared by the JS thread and the pool threads.
 #[derive(Debug)]
 pub(crate) struct Shared {
+    /// Tasks waiting for a pool thread, in submission order, and the runners taking them.
+    runners: Runners<Queued>,
     completions: SegQueue<Completion>,
     queued: AtomicUsize,
     running: AtomicUsize,
@@ -37,7 +43,7 @@ pub(crate) struct Shared {
     channel: Channel,
     /// Tasks submitted and not yet reported. Touched on the JS thread only; the mutex is
     /// uncontended and exists so `Shared` can be shared with pool threads.
-    tasks: Mutex<HashMap<u32, Arc<TaskCtl>>>,
+    tasks: Mutex<TaskTable>,
 }
 
 impl Source for Shared {
@@ -64,7 +70,7 @@ impl Source for Shared {
 }
 
 impl Shared {
-    fn tasks(&self) -> MutexGuard<'_, HashMap<u32, Arc<TaskCtl>>> {
+    fn tasks(&self) -> MutexGuard<'_, TaskTable> {
         self.tasks.lock().unwrap_or_else(|e| e.into_inner())
     }
 
@@ -153,12 +159,13 @@ impl NativePool {
                     )
                 })?;
             let shared = Arc::new(Shared {
+                runners: Runners::new(threads),
                 completions: SegQueue::new(),
                 queued: AtomicUsize::new(0),
                 running: AtomicUsize::new(0),
                 busy_ns: AtomicU64::new(0),
                 channel: Channel::new(),
-                tasks: Mutex::new(HashMap::new()),
+                tasks: Mutex::new(TaskTable::default()),
             });
             completion::start(&shared, &env, "native-parallel:ThreadPool", &on_complete.0)?;
             // A Worker that exits mid-task tears its env down: stop and wait for our kernels
@@ -229,40 +236,61 @@ impl NativePool {
                 0,
                 kernels::REGISTRY.len() as i64 - 1,
             )?;
-            let Some(pool) = self.pool.as_ref() else {
-                return Err(throw(
-                    &env,
-                    ErrorKind::Error,
-                    "ERR_POOL_DESTROYED",
-                    "the pool has been destroyed",
-                ));
-            };
-            let busy = self.shared.queued.load(Ordering::Acquire)
-                + self.shared.running.load(Ordering::Acquire);
-            if busy as f64 >= self.threads as f64 + self.max_queue {
-                return Err(throw(
-                    &env,
-                    ErrorKind::Error,
-                    "ERR_QUEUE_FULL",
-                    "the task queue is full (maxQueue)",
-                ));
-            }
-            let job = kernels::prepare(kernel as usize, params.0, views.0)
-                .map_err(|m| throw(&env, ErrorKind::Type, "ERR_INVALID_ARG_VALUE", &m))?;
             let id = self.next_id;
+            self.admit(&env, id, kernel as usize, params.0, views.0)
+                .map_err(|r| throw(&env, r.kind, r.code, &r.message))?;
             self.next_id = self.next_id.wrapping_add(1);
-            let ctl = Arc::new(TaskCtl::new());
-            {
-                let mut tasks = self.shared.tasks();
-                tasks.insert(id, ctl.clone());
-                if tasks.len() == 1 {
-                    self.shared.channel.set_referenced(&env, true)?;
+            self.start_runners();
+            Ok(id)
+        })
+    }
+
+    /// Queues a batch of tasks under ids the caller chooses (the facade's path: one call per
+    /// microtask's worth of `run()`s). `tasks` holds `[id, kernel, params, views]` per task,
+    /// the last two being how many of `params` and `views` are that task's, in order. Returns
+    /// the tasks refused (the others are queued); throws ERR_INVALID_ARG_VALUE, queueing
+    /// nothing, when the counts do not add up.
+    #[napi]
+    pub fn submit_batch(
+        &mut self,
+        env: Env,
+        tasks: Arg<&[f64]>,
+        params: Arg<&[f64]>,
+        views: Arg<Vec<RawView>>,
+    ) -> napi::Result<Vec<SubmitFailure>> {
+        guard(&env, || {
+            let (tasks, params, views) = (tasks.0, params.0, views.0);
+            let batch = submit::parse_batch(tasks, params.len(), views.len())
+                .map_err(|m| throw(&env, ErrorKind::Type, "ERR_INVALID_ARG_VALUE", &m))?;
+            let mut failures = Vec::new();
+            let mut views = views.into_iter();
+            for (index, task) in batch.into_iter().enumerate() {
+                let task_views: Vec<RawView> = views.by_ref().take(task.views).collect();
+                let admitted = match (task.id, task.kernel) {
+                    (Some(id), Some(kernel)) => {
+                        self.admit(&env, id, kernel, &params[task.params], task_views)
+                    }
+                    (None, _) => Err(Refusal {
+                        kind: ErrorKind::Range,
+                        code: "ERR_OUT_OF_RANGE",
+                        message: "a task id must be a whole number from 0 to 2^32 - 1".into(),
+                    }),
+                    (_, None) => Err(Refusal {
+                        kind: ErrorKind::Range,
+                        code: "ERR_OUT_OF_RANGE",
+                        message: "no kernel has that number".into(),
+                    }),
+                };
+                if let Err(refusal) = admitted {
+                    failures.push(SubmitFailure {
+                        index: index as u32,
+                        code: refusal.code.to_owned(),
+                        message: refusal.message,
+                    });
                 }
             }
-            self.shared.queued.fetch_add(1, Ordering::AcqRel);
-            let shared = self.shared.clone();
-            pool.spawn_fifo(move || task::execute(&shared, id, ctl, job));
-            Ok(id)
+            self.start_runners();
+            Ok(failures)
         })
     }
 

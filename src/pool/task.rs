@@ -11,6 +11,32 @@ use crate::napi_util::panic_message;
 
 use super::Shared;
 
+/// Hashes task ids for the table of tasks in flight. Ids are consecutive numbers chosen by
+/// this process, so they need spreading, not protection from collisions crafted by an
+/// attacker: one multiplication (Fibonacci hashing) instead of SipHash's rounds.
+#[derive(Debug, Default, Clone, Copy)]
+pub(super) struct IdHasher(u64);
+
+impl std::hash::Hasher for IdHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.0 = (self.0.rotate_left(8) ^ u64::from(b)).wrapping_mul(0x9e37_79b9_7f4a_7c15);
+        }
+    }
+
+    fn write_u32(&mut self, id: u32) {
+        self.0 = u64::from(id).wrapping_mul(0x9e37_79b9_7f4a_7c15);
+    }
+}
+
+/// The tasks submitted and not yet reported, by id.
+pub(super) type TaskTable =
+    std::collections::HashMap<u32, Arc<TaskCtl>, std::hash::BuildHasherDefault<IdHasher>>;
+
 const QUEUED: u8 = 0;
 const RUNNING: u8 = 1;
 const DROPPED: u8 = 2;
@@ -55,8 +81,29 @@ impl TaskCtl {
     }
 }
 
-/// Runs a task on a pool thread (the body of the rayon job).
-pub(super) fn execute(shared: &Shared, id: u32, ctl: Arc<TaskCtl>, mut job: Box<dyn Job>) {
+/// A task waiting in the pool's queue.
+pub(super) struct Queued {
+    pub(super) id: u32,
+    pub(super) ctl: Arc<TaskCtl>,
+    pub(super) job: Box<dyn Job>,
+}
+
+impl std::fmt::Debug for Queued {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Queued").field("id", &self.id).finish()
+    }
+}
+
+/// A runner (the body of a rayon job): runs queued tasks in order until the queue is empty
+/// (see `runners.rs`).
+pub(super) fn run_queue(shared: &Shared) {
+    while let Some(Queued { id, ctl, job }) = shared.runners.next() {
+        execute(shared, id, ctl, job);
+    }
+}
+
+/// Runs one task on a pool thread.
+fn execute(shared: &Shared, id: u32, ctl: Arc<TaskCtl>, mut job: Box<dyn Job>) {
     // Count as running before claiming, so that whoever cancels everything and then waits for
     // `running == 0` cannot miss a task that is just starting.
     shared.running.fetch_add(1, Ordering::AcqRel);
