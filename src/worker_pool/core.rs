@@ -45,7 +45,10 @@ use std::time::Instant;
 
 use crossbeam::queue::SegQueue;
 
-use super::notifier::{HasNotifier, Notifier};
+use napi::Env;
+
+use super::records::Records;
+use crate::core::completion::{Channel, Source};
 
 /// Waiting in the queue.
 const QUEUED: u32 = 0;
@@ -150,7 +153,7 @@ pub(crate) struct Core {
     /// Tasks in `queue` that are still `QUEUED` (cancelled ones are subtracted at once).
     queued: AtomicUsize,
     completions: SegQueue<Completion>,
-    notifier: Notifier,
+    channel: Channel,
     /// Tasks submitted and not yet settled, by id (owner thread only: uncontended).
     tasks: Mutex<HashMap<u32, Arc<TaskState>>>,
     slots: Mutex<HashMap<u32, Arc<Slot>>>,
@@ -158,9 +161,22 @@ pub(crate) struct Core {
     epoch: Instant,
 }
 
-impl HasNotifier for Core {
-    fn notifier(&self) -> &Notifier {
-        &self.notifier
+impl Source<Records> for Core {
+    fn channel(&self) -> &Channel {
+        &self.channel
+    }
+
+    /// Takes every completion waiting; once no task is left unsettled the pool stops holding
+    /// the event loop open.
+    fn drain(&self, env: Option<&Env>) -> Records {
+        let (batch, idle) = self.take_completions();
+        let Some(env) = env else {
+            return Records::default();
+        };
+        if idle {
+            let _ = self.channel.set_referenced(env, false);
+        }
+        Records::of(&batch)
     }
 }
 
@@ -174,7 +190,7 @@ impl Core {
             queue: SegQueue::new(),
             queued: AtomicUsize::new(0),
             completions: SegQueue::new(),
-            notifier: Notifier::new(),
+            channel: Channel::new(),
             tasks: Mutex::new(HashMap::new()),
             slots: Mutex::new(HashMap::new()),
             routes: Mutex::new(Vec::new()),
@@ -321,7 +337,7 @@ impl Core {
     pub(crate) fn complete(&self, slot_id: u32, slot: &Slot, state: &TaskState, done: Completion) {
         if state.swap_if(TAKEN_BASE + slot_id, DONE) {
             self.completions.push(done);
-            self.notifier.wake();
+            self.channel.wake();
         }
         self.release_one(slot);
     }
@@ -401,7 +417,7 @@ impl Core {
 
     /// Takes every completion waiting (owner thread) and forgets those tasks. The flag says
     /// whether no task is left unsettled.
-    pub(crate) fn drain(&self) -> (Vec<Completion>, bool) {
+    pub(crate) fn take_completions(&self) -> (Vec<Completion>, bool) {
         let mut batch = Vec::new();
         while let Some(done) = self.completions.pop() {
             batch.push(done);
@@ -439,7 +455,7 @@ mod tests {
     /// A core whose completion callback counts as closed (there is no JavaScript here).
     fn core() -> Core {
         let core = Core::new();
-        core.notifier.mark_closed();
+        core.channel.mark_closed();
         core
     }
 
@@ -474,7 +490,7 @@ mod tests {
         assert!(take(&core, 3, &slot).is_none());
         core.complete(3, &slot, &a.state, done(1));
         core.complete(3, &slot, &b.state, done(2));
-        let (batch, idle) = core.drain();
+        let (batch, idle) = core.take_completions();
         assert_eq!(batch.iter().map(|c| c.id).collect::<Vec<_>>(), [1, 2]);
         assert!(idle);
         assert_eq!(slot.state.load(Ordering::Acquire), PARKED);
@@ -508,7 +524,7 @@ mod tests {
         assert!(matches!(core.take(0, &s0), Take::Retired));
         core.complete(0, &s0, &t1.state, done(1));
         core.complete(1, &s1, &t2.state, done(2));
-        let (batch, idle) = core.drain();
+        let (batch, idle) = core.take_completions();
         assert_eq!(batch.iter().map(|c| c.id).collect::<Vec<_>>(), [2]);
         assert!(!idle, "task 3 is still queued");
         assert_eq!(core.cancel_queued(), vec![3]);
@@ -616,7 +632,7 @@ mod tests {
         stop.store(true, Ordering::SeqCst);
         worker.join().expect("worker thread");
         assert_eq!(lost, None, "a task stayed queued while its Worker slept");
-        assert_eq!(core.drain().0.len() as u32, ROUNDS);
+        assert_eq!(core.take_completions().0.len() as u32, ROUNDS);
     }
 
     #[test]
@@ -649,7 +665,7 @@ mod tests {
         }
         let ran: u32 = handles.into_iter().map(|h| h.join().unwrap_or(0)).sum();
         assert_eq!(ran + dropped, N);
-        let (batch, idle) = core.drain();
+        let (batch, idle) = core.take_completions();
         assert_eq!(batch.len() as u32, ran);
         assert!(idle);
     }

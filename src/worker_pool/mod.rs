@@ -3,30 +3,26 @@
 //! The addon is loaded by the pool's owner and by each of its Workers; statics are per process,
 //! so a registry of pools keyed by id lets a Worker attach to its pool's [`core::Core`] and take
 //! its next task without a `postMessage`. The owner side is [`NativeWorkerPool`]; each Worker
-//! holds a [`NativeWorkerSlot`]. Completions go back through the shared
-//! [`Notifier`](notifier::Notifier): one wake of the owner's event loop per burst.
+//! holds a [`NativeWorkerSlot`]. Completions go back through the shared completion channel
+//! (`crate::core::completion`) as [`records::Records`]: one wake of the owner's event loop
+//! per burst.
 //! See `README.md` in this folder for the life of a task.
 
 mod core;
-mod notifier;
+mod records;
 
 use std::collections::HashMap;
-use std::ffi::c_void;
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::{Arc, Mutex, OnceLock, Weak};
 
 use napi::bindgen_prelude::{BufferSlice, Float64ArraySlice};
 use napi::CleanupEnvHook;
-use napi::{sys, Env};
+use napi::Env;
 use napi_derive::napi;
 
 use self::core::{Cancel, Completion, Core, Take, TaskState, MAX_SLOT};
-use crate::napi_util::{call_global, check, guard, integer, throw, Arg, Callback, ErrorKind};
-use notifier::HasNotifier;
-
-/// Doubles per completion in a batch: id, outcome, runMs, waitMs, byte offset, byte length,
-/// slot of the Worker that ran it.
-const FIELDS: usize = 7;
+use crate::core::completion::{self, Source};
+use crate::napi_util::{guard, integer, throw, Arg, Callback, ErrorKind};
 
 fn registry() -> &'static Mutex<HashMap<u32, Weak<Core>>> {
     static POOLS: OnceLock<Mutex<HashMap<u32, Weak<Core>>>> = OnceLock::new();
@@ -82,20 +78,10 @@ impl NativeWorkerPool {
 
     fn start(env: &Env, on_complete: Callback) -> napi::Result<Self> {
         let core = Arc::new(Core::new());
-        // SAFETY: env and the callback are valid for this call; `drain` reads its owner as a
-        // `Core`.
-        unsafe {
-            notifier::start_for(
-                &core,
-                env,
-                "native-parallel:WorkerPool",
-                on_complete.raw(),
-                drain,
-            )
-        }?;
+        completion::start(&core, env, "native-parallel:WorkerPool", &on_complete)?;
         // The owner's env is going away (its thread ends): nobody is left to call.
         let cleanup = env.add_env_cleanup_hook(core.clone(), |core| {
-            core.notifier().mark_closed();
+            core.channel().mark_closed();
         })?;
         let id = NEXT_POOL.fetch_add(1, Ordering::Relaxed);
         pools().insert(id, Arc::downgrade(&core));
@@ -156,7 +142,7 @@ impl NativeWorkerPool {
                 ));
             }
             if self.core.push(id, route, flags, payload.0.to_vec()) {
-                self.core.notifier().set_referenced(&env, true)?;
+                self.core.channel().set_referenced(&env, true)?;
             }
             Ok(self.core.claim_parked(&self.slots).map_or(-1, i64::from))
         })
@@ -282,7 +268,7 @@ impl NativeWorkerPool {
             }
             self.open = false;
             pools().remove(&self.id);
-            self.core.notifier().release();
+            self.core.channel().release();
             if let Some(hook) = self.cleanup.take() {
                 env.remove_env_cleanup_hook(hook)?;
             }
@@ -292,7 +278,7 @@ impl NativeWorkerPool {
 
     fn unref_if_idle(&self, env: &Env) -> napi::Result<()> {
         if self.core.unsettled() == 0 {
-            self.core.notifier().set_referenced(env, false)?;
+            self.core.channel().set_referenced(env, false)?;
         }
         Ok(())
     }
@@ -432,80 +418,5 @@ impl NativeWorkerSlot {
             let route = integer(&env, "route", route.0, 0, u32::MAX.into())? as u32;
             Ok(self.core.route_of(route).map(|(f, n)| vec![f, n]))
         })
-    }
-}
-
-/// Hands finished tasks to the JavaScript callback (runs on the owner's thread).
-///
-/// # Safety
-/// `owner` must be the leaked `Arc<Core>` given to `Notifier::start`, still alive;
-/// `env`/`callback` come from napi (either may be null while the env is torn down).
-unsafe fn drain(env: sys::napi_env, callback: sys::napi_value, owner: *mut c_void) {
-    // SAFETY: guaranteed by the caller: the notifier's hooks hold this reference until finalize.
-    let core = unsafe { &*(owner as *const Core) };
-    let (batch, idle) = core.drain();
-    if env.is_null() || callback.is_null() {
-        return;
-    }
-    let env = Env::from_raw(env);
-    if idle {
-        let _ = core.notifier().set_referenced(&env, false);
-    }
-    if batch.is_empty() {
-        return;
-    }
-    // SAFETY: on the JS thread inside a napi callback, with a live env and callback.
-    let _ = unsafe { deliver(&env, callback, &batch) };
-}
-
-/// Lays a batch out in one ArrayBuffer (records, then payloads) and calls the callback.
-///
-/// # Safety
-/// Must run on the JS thread inside a napi callback; `callback` must be a function.
-unsafe fn deliver(env: &Env, callback: sys::napi_value, batch: &[Completion]) -> napi::Result<()> {
-    let head = batch.len() * FIELDS * 8;
-    let total = head + batch.iter().map(|c| c.bytes.len()).sum::<usize>();
-    let raw = env.raw();
-    let mut buffer = std::ptr::null_mut();
-    let mut data: *mut c_void = std::ptr::null_mut();
-    // SAFETY: the env is live for this callback.
-    check(
-        unsafe { sys::napi_create_arraybuffer(raw, total, &mut data, &mut buffer) },
-        "creating the batch",
-    )?;
-    let mut records = Vec::with_capacity(batch.len() * FIELDS);
-    let mut payloads = Vec::with_capacity(total - head);
-    for done in batch {
-        records.extend_from_slice(&[
-            f64::from(done.id),
-            f64::from(done.outcome),
-            done.run_ms,
-            done.wait_ms,
-            (head + payloads.len()) as f64,
-            done.bytes.len() as f64,
-            f64::from(done.slot),
-        ]);
-        payloads.extend_from_slice(&done.bytes);
-    }
-    if total > 0 {
-        // SAFETY: `data` points to `total` writable bytes napi just allocated; the records take
-        // the first `head` bytes and the payloads the rest, and neither source overlaps it.
-        unsafe {
-            std::ptr::copy_nonoverlapping(records.as_ptr().cast::<u8>(), data.cast::<u8>(), head);
-            std::ptr::copy_nonoverlapping(
-                payloads.as_ptr(),
-                data.cast::<u8>().add(head),
-                payloads.len(),
-            );
-        }
-    }
-    let mut count = std::ptr::null_mut();
-    // SAFETY: the env is live; the values passed belong to it.
-    unsafe {
-        check(
-            sys::napi_create_uint32(raw, batch.len() as u32, &mut count),
-            "creating a number",
-        )?;
-        call_global(raw, callback, &[buffer, count], "calling onComplete")
     }
 }
