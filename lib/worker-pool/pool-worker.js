@@ -57,7 +57,7 @@ class PoolWorker {
     this.port.unref();
   }
 
-  /** Wakes the Worker (the pool picked it to take a task: src/worker_pool/core.rs, "Parking"). */
+  /** Wakes the Worker (the pool picked it to take a task: src/worker_pool/core/mod.rs, "Parking"). */
   wake() {
     Atomics.add(this.wakeWord, 0, 1);
     Atomics.notify(this.wakeWord, 0, 1);

@@ -5,7 +5,7 @@
  * native queue and runs the user's task functions. When it has room for a task it takes one
  * straight from native memory; when the queue is empty it parks with `Atomics.waitAsync` on its
  * own wake word (the owner bumps and notifies it when it picks this Worker for a new task: see
- * "Parking" in src/worker_pool/core.rs), so the event loop keeps running
+ * "Parking" in src/worker_pool/core/mod.rs), so the event loop keeps running
  * between tasks: timers a task left behind fire on time, async tasks progress, and with
  * `concurrentTasksPerWorker > 1` several tasks run at once.
  * @module native-parallel/lib/worker-pool/runtime
