@@ -14,6 +14,7 @@ const { performance } = require('node:perf_hooks');
 const errors = require('../errors');
 const { loadNative } = require('../native');
 const { pinViews, unpinAll } = require('../shared-memory');
+const { PendingTasks } = require('../internal/task');
 const common = require('./common');
 const ser = require('./serialize');
 
@@ -24,19 +25,10 @@ const { PoolWorker } = require('./pool-worker');
 
 const FIELDS = 7;
 const EMPTY = Buffer.alloc(0);
+const NO_PINS = Object.freeze([]);
 const asyncDispose = Symbol.asyncDispose ?? Symbol.for('nodejs.asyncDispose');
 
 const aborted = (signal) => new errors.AbortError('The task has been aborted', { cause: signal.reason });
-
-/** Listens for `signal`'s abort (an AbortSignal or an EventEmitter-style signal); returns the remover. */
-function onAbort(signal, listener) {
-  if (typeof signal.addEventListener === 'function') {
-    signal.addEventListener('abort', listener, { once: true });
-    return () => signal.removeEventListener('abort', listener);
-  }
-  signal.once('abort', listener);
-  return () => signal.off('abort', listener);
-}
 
 function cloneError(err) {
   const out = errors.makeError(TypeError, 'ERR_INVALID_ARG_VALUE', `The task could not be cloned: ${err.message}`);
@@ -59,8 +51,8 @@ class WorkerPool extends EventEmitter {
   #nextId = 0;
   /** @type {Map<number, PoolWorker>} */
   #workers = new Map();
-  /** @type {Map<number, any>} */
-  #pending = new Map();
+  /** tasks submitted and not settled; `hold` keeps a port task's value and transferList */
+  #pending = new PendingTasks();
   /** `filename\0name` → route number */
   #routes = new Map();
   #defaultRoute = -1;
@@ -152,15 +144,8 @@ class WorkerPool extends EventEmitter {
     this.#nextId = (id + 1) >>> 0;
     if (woken >= 0) this.#workers.get(woken)?.wake();
 
-    let resolve;
-    let reject;
-    const promise = new Promise((res, rej) => {
-      resolve = res;
-      reject = rej;
-    });
-    const entry = { resolve, reject, pinned, value: flags ? value : undefined, transferList, signal, removeAbort: null };
-    if (signal !== null) entry.removeAbort = onAbort(signal, () => this.#abort(id, entry));
-    this.#pending.set(id, entry);
+    const hold = flags ? { value, transferList } : null;
+    const promise = this.#pending.add(id, { prepared: undefined, pinned: pinned ?? NO_PINS, signal: signal ?? undefined, hold }, this.#onAbort);
     this.#bootFailed = false;
     this.#ensureWorkers();
     this.#maybeDrain();
@@ -177,19 +162,18 @@ class WorkerPool extends EventEmitter {
     return route;
   }
 
-  /** Settles a task (success or failure) and forgets it. */
-  #settle(id, entry, error, value) {
-    this.#pending.delete(id);
-    if (entry.pinned) unpinAll(entry.pinned);
-    if (entry.removeAbort) entry.removeAbort();
-    if (error !== null) entry.reject(error);
-    else entry.resolve(value);
+  /** Settles task `id` (success or failure) if it is pending, and forgets it. */
+  #settle(id, error, value) {
+    const task = this.#pending.take(id);
+    if (task === undefined) return;
+    if (error !== null) task.reject(error);
+    else task.resolve(value);
   }
 
-  #abort(id, entry) {
-    if (this.#pending.get(id) !== entry) return;
+  /** Its signal aborted while task `id` was pending (made once, for `PendingTasks#add`). */
+  #onAbort = (id, task) => {
     const where = this.#native.cancel(id);
-    this.#settle(id, entry, aborted(entry.signal), undefined);
+    this.#settle(id, aborted(task.signal), undefined);
     if (where >= 0) {
       // Running: its Worker is stopped (as Piscina does) and replaced.
       const pw = this.#workers.get(where);
@@ -197,34 +181,34 @@ class WorkerPool extends EventEmitter {
       this.#ensureWorkers();
     }
     this.#maybeDrain();
-  }
+  };
 
   #onComplete(batch, count) {
     const meta = new Float64Array(batch, 0, count * FIELDS);
     for (let i = 0; i < count; i++) {
       const at = i * FIELDS;
       const id = meta[at];
-      const entry = this.#pending.get(id);
-      if (entry === undefined) continue;
+      const task = this.#pending.take(id);
+      if (task === undefined) continue;
       const outcome = meta[at + 1];
       this.#completed++;
       this.#histograms?.record(meta[at + 2], meta[at + 3]);
       if (outcome === common.OUTCOME_PORT) {
         const pw = this.#workers.get(meta[at + 6]);
         const got = pw ? pw.takeResult(id) : { found: false };
-        if (got.found) this.#settle(id, entry, null, got.value);
-        else this.#settle(id, entry, errors.invalidState('The result of the task was lost'), undefined);
+        if (got.found) task.resolve(got.value);
+        else task.reject(errors.invalidState('The result of the task was lost'));
         continue;
       }
       let value;
       try {
         value = ser.deserialize(new Uint8Array(batch, meta[at + 4], meta[at + 5]));
       } catch (err) {
-        this.#settle(id, entry, err, undefined);
+        task.reject(err);
         continue;
       }
-      if (outcome === common.OUTCOME_OK) this.#settle(id, entry, null, value);
-      else this.#settle(id, entry, ser.fromErrorRecord(value), undefined);
+      if (outcome === common.OUTCOME_OK) task.resolve(value);
+      else task.reject(ser.fromErrorRecord(value));
     }
     this.#maybeDrain();
     this.#scheduleIdleCheck();
@@ -300,10 +284,7 @@ class WorkerPool extends EventEmitter {
   #onWorkerFailed(pw, err, fromExit) {
     if (pw.gone) return;
     const lost = this.#forgetWorker(pw);
-    for (const id of lost) {
-      const entry = this.#pending.get(id);
-      if (entry !== undefined) this.#settle(id, entry, err, undefined);
-    }
+    for (const id of lost) this.#settle(id, err, undefined);
     if (lost.length === 0 && !fromExit) this.#report(err);
     this.emit('workerDestroy', pw.info);
     if (!pw.online) {
@@ -331,32 +312,26 @@ class WorkerPool extends EventEmitter {
   /** Stops a Worker on purpose; its running tasks fail with `err`. */
   #removeWorker(pw, err) {
     if (pw.gone) return pw.exitPromise;
-    for (const id of this.#forgetWorker(pw)) {
-      const entry = this.#pending.get(id);
-      if (entry !== undefined) this.#settle(id, entry, err, undefined);
-    }
+    for (const id of this.#forgetWorker(pw)) this.#settle(id, err, undefined);
     pw.exitPromise = pw.worker.terminate();
     this.emit('workerDestroy', pw.info);
     return pw.exitPromise;
   }
 
   #failQueued(err) {
-    for (const id of this.#native.cancelQueued()) {
-      const entry = this.#pending.get(id);
-      if (entry !== undefined) this.#settle(id, entry, err, undefined);
-    }
+    for (const id of this.#native.cancelQueued()) this.#settle(id, err, undefined);
   }
 
   #onPortMessage(pw, message) {
     if (message.pull !== undefined) {
-      const entry = this.#pending.get(message.pull);
-      if (entry === undefined) return;
+      const hold = this.#pending.get(message.pull)?.hold;
+      if (!hold) return;
       try {
-        pw.port.postMessage({ id: message.pull, task: entry.value }, entry.transferList ?? []);
+        pw.port.postMessage({ id: message.pull, task: hold.value }, hold.transferList ?? []);
       } catch (err) {
         pw.port.postMessage({ id: message.pull, error: ser.errorRecord(cloneError(err)) });
       }
-      entry.value = undefined;
+      hold.value = undefined;
       return;
     }
     pw.results.set(message.id, message.result);
@@ -467,7 +442,7 @@ class WorkerPool extends EventEmitter {
       const err = errors.poolDestroyed();
       this.#failQueued(err);
       const exits = [...this.#workers.values()].map((pw) => this.#removeWorker(pw, err));
-      for (const [id, entry] of [...this.#pending]) this.#settle(id, entry, err, undefined);
+      for (const id of this.#pending.ids()) this.#settle(id, err, undefined);
       await Promise.allSettled(exits);
       this.#native.close();
     })();
