@@ -26,6 +26,11 @@ const { PoolWorker } = require('./pool-worker');
 const FIELDS = 7;
 const EMPTY = Buffer.alloc(0);
 const NO_PINS = Object.freeze([]);
+/**
+ * Polls for completions at most this many times between two turns of the event loop: a loop
+ * that awaits tiny tasks one after the other then still lets I/O and timers in regularly.
+ */
+const MAX_POLLS_PER_TURN = 32;
 const asyncDispose = Symbol.asyncDispose ?? Symbol.for('nodejs.asyncDispose');
 
 const aborted = (signal) => new errors.AbortError('The task has been aborted', { cause: signal.reason });
@@ -65,6 +70,11 @@ class WorkerPool extends EventEmitter {
   #destroying = null;
   #idleTimer = null;
   #bootFailed = false;
+  /** running mean of recent tasks' wait + run time (microseconds), to decide on polling */
+  #expectedMicros = 0;
+  #pollScheduled = false;
+  #pollsThisTurn = 0;
+  #pollMeta = new Float64Array(1);
 
   /** @param {Record<string, any>} [options] Piscina 5's options */
   constructor(options = undefined) {
@@ -149,6 +159,7 @@ class WorkerPool extends EventEmitter {
     this.#bootFailed = false;
     this.#ensureWorkers();
     this.#maybeDrain();
+    this.#maybePoll();
     return promise;
   }
 
@@ -161,6 +172,32 @@ class WorkerPool extends EventEmitter {
     }
     return route;
   }
+
+  /**
+   * With few tasks in flight and recent tasks done within `spinMicros`, waits for this one's
+   * completion on this thread, right after the caller's synchronous code, rather than be woken
+   * for it (the wake-up costs more than such a task). Bounded: `spinMicros` per poll, and
+   * MAX_POLLS_PER_TURN per event-loop turn.
+   */
+  #maybePoll() {
+    const spin = this.#options.spinMicros;
+    if (this.#pollScheduled || spin === 0 || this.#expectedMicros >= spin || this.#pending.size > this.#workers.size) return;
+    if (this.#pollsThisTurn >= MAX_POLLS_PER_TURN) return;
+    if (this.#pollsThisTurn++ === 0) setImmediate(this.#newTurn).unref();
+    this.#pollScheduled = true;
+    queueMicrotask(this.#poll);
+  }
+
+  #newTurn = () => {
+    this.#pollsThisTurn = 0;
+  };
+
+  #poll = () => {
+    this.#pollScheduled = false;
+    if (this.#pending.size === 0 || this.#destroying !== null) return;
+    const batch = this.#native.poll(this.#pollMeta, this.#options.spinMicros);
+    if (batch !== undefined) this.#onComplete(batch, this.#pollMeta[0]);
+  };
 
   /** Settles task `id` (success or failure) if it is pending, and forgets it. */
   #settle(id, error, value) {
@@ -191,6 +228,7 @@ class WorkerPool extends EventEmitter {
       const task = this.#pending.take(id);
       if (task === undefined) continue;
       const outcome = meta[at + 1];
+      this.#expectedMicros += ((meta[at + 2] + meta[at + 3]) * 1000 - this.#expectedMicros) / 8;
       this.#completed++;
       this.#histograms?.record(meta[at + 2], meta[at + 3]);
       if (outcome === common.OUTCOME_PORT) {

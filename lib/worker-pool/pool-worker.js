@@ -44,7 +44,7 @@ class PoolWorker {
     this.onPortMessage = onPortMessage;
     port1.on('message', (message) => onPortMessage(this, message));
     port1.unref();
-    const startup = { addon: binaryPath(), pool, slot, wake: this.wakeWord, route, concurrency: options.concurrentTasksPerWorker, port: port2 };
+    const startup = { addon: binaryPath(), pool, slot, wake: this.wakeWord, route, concurrency: options.concurrentTasksPerWorker, spinMicros: options.spinMicros, port: port2 };
     this.worker.postMessage({ [kStartup]: startup }, [port2]);
     this.worker.once('online', () => {
       this.online = true;

@@ -27,6 +27,8 @@ const EMPTY = Buffer.alloc(0);
 /** @type {Int32Array} */ let wake;
 /** @type {import('node:worker_threads').MessagePort} */ let port;
 let concurrency = 1;
+/** microseconds an idle Worker watches the queue before it parks (options.spinMicros) */
+let spinMicros = 0;
 let inFlight = 0;
 let parked = false;
 let pumping = false;
@@ -44,6 +46,7 @@ function start(message) {
   useBinary(startup.addon); // the owner's copy of the addon, whatever this Worker's env says
   wake = startup.wake;
   concurrency = startup.concurrency;
+  spinMicros = startup.spinMicros;
   port = startup.port;
   slot = loadNative('WorkerPool').NativeWorkerSlot.attach(startup.pool, startup.slot);
   port.on('message', onPortMessage);
@@ -64,7 +67,8 @@ function pump() {
     while (inFlight < concurrency) {
       // Read before `take`: a wake that lands after it makes the wait below return at once.
       const seen = Atomics.load(wake, 0);
-      const payload = slot.take(meta);
+      // Spin only with nothing else in flight here: a spin holds this Worker's event loop.
+      const payload = slot.take(meta, inFlight === 0 ? spinMicros : 0);
       if (meta[0] === 1) {
         inFlight++;
         runTask(meta[1], meta[2], meta[3], payload);

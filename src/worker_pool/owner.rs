@@ -3,12 +3,14 @@
 
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
+use std::time::Duration;
 
-use napi::bindgen_prelude::BufferSlice;
+use napi::bindgen_prelude::{ArrayBuffer, BufferSlice, Float64ArraySlice};
 use napi::{CleanupEnvHook, Env};
 use napi_derive::napi;
 
 use super::core::{Cancel, Core, Slot, MAX_SLOT};
+use super::records::Records;
 use super::{destroyed, pools, NEXT_POOL};
 use crate::core::completion::{self, Source};
 use crate::napi_util::{guard, integer, throw, Arg, Callback, ErrorKind};
@@ -242,6 +244,44 @@ impl NativeWorkerPool {
                 env.remove_env_cleanup_hook(hook)?;
             }
             Ok(())
+        })
+    }
+
+    /// Waits up to `spinMicros` for finished tasks on this thread instead of being woken for
+    /// them (for a task expected to finish within that time), and returns every finished task
+    /// as `onComplete` would get it, with the count in `meta[0]` (0: nothing, and no buffer).
+    #[napi]
+    pub fn poll<'env>(
+        &self,
+        env: &'env Env,
+        meta: Arg<Float64ArraySlice<'_>>,
+        spin_micros: Arg<f64>,
+    ) -> napi::Result<Option<ArrayBuffer<'env>>> {
+        guard(env, || {
+            let spin = integer(env, "spinMicros", spin_micros.0, 0, 1_000_000)? as u64;
+            let mut meta = meta.0;
+            // SAFETY: this runs synchronously on the JavaScript thread that owns `meta`, so no
+            // script touches the array meanwhile (the facade passes its own, non-shared array).
+            let meta = unsafe { meta.as_mut() };
+            let Some(count_out) = meta.first_mut() else {
+                return Err(throw(
+                    env,
+                    ErrorKind::Range,
+                    "ERR_OUT_OF_RANGE",
+                    "meta must hold 1 number",
+                ));
+            };
+            *count_out = 0.0;
+            let (batch, idle) = self.core.poll(Duration::from_micros(spin));
+            if idle {
+                self.core.channel().set_referenced(env, false)?;
+            }
+            if batch.is_empty() {
+                return Ok(None);
+            }
+            let (buffer, count) = Records::of(&batch).into_buffer(env)?;
+            *count_out = f64::from(count);
+            Ok(Some(buffer))
         })
     }
 

@@ -52,15 +52,22 @@ impl Records {
     }
 }
 
+impl Records {
+    /// The buffer and the number of records in it.
+    pub(crate) fn into_buffer(self, env: &Env) -> napi::Result<(ArrayBuffer<'_>, u32)> {
+        Ok((ArrayBuffer::copy_from(env, &self.bytes)?, self.count))
+    }
+}
+
 impl Delivery for Records {
     fn is_empty(&self) -> bool {
         self.count == 0
     }
 
     unsafe fn into_args(self, env: &Env) -> napi::Result<Vec<sys::napi_value>> {
-        let buffer = ArrayBuffer::copy_from(env, &self.bytes)?;
+        let (buffer, count) = self.into_buffer(env)?;
         // SAFETY: the env is live on this thread (caller).
-        let count = unsafe { u32::to_napi_value(env.raw(), self.count) }?;
+        let count = unsafe { u32::to_napi_value(env.raw(), count) }?;
         Ok(vec![buffer.raw(), count])
     }
 }

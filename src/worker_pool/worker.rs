@@ -3,6 +3,7 @@
 
 use std::collections::HashMap;
 use std::sync::{Arc, Weak};
+use std::time::Duration;
 
 use napi::bindgen_prelude::{BufferSlice, Float64ArraySlice};
 use napi::Env;
@@ -59,7 +60,8 @@ impl NativeWorkerSlot {
         })
     }
 
-    /// Takes the next task. Returns its serialized payload and fills `meta` with
+    /// Takes the next task, watching an empty queue for up to `spinMicros` first (0: park at
+    /// once). Returns its serialized payload and fills `meta` with
     /// `[1, id, route, flags, waitMs]`; returns nothing with `meta[0]` 0 when the queue is
     /// empty, -1 when this Worker was retired.
     #[napi]
@@ -67,14 +69,19 @@ impl NativeWorkerSlot {
         &mut self,
         env: &'env Env,
         meta: Arg<Float64ArraySlice<'_>>,
+        spin_micros: Arg<f64>,
     ) -> napi::Result<Option<BufferSlice<'env>>> {
-        guard(env, || self.take_into(env, meta.0))
+        guard(env, || {
+            let spin = integer(env, "spinMicros", spin_micros.0, 0, 1_000_000)? as u64;
+            self.take_into(env, meta.0, Duration::from_micros(spin))
+        })
     }
 
     fn take_into<'env>(
         &mut self,
         env: &'env Env,
         mut meta: Float64ArraySlice<'_>,
+        spin: Duration,
     ) -> napi::Result<Option<BufferSlice<'env>>> {
         // SAFETY: this runs synchronously on the JavaScript thread that owns `meta`, so no
         // script touches the array meanwhile (the runtime passes its own, non-shared array).
@@ -87,7 +94,7 @@ impl NativeWorkerSlot {
                 "meta must hold 5 numbers",
             ));
         }
-        match self.core.take(self.slot_id, &self.slot) {
+        match self.core.take(self.slot_id, &self.slot, spin) {
             Take::Task(t) => {
                 meta[..5].copy_from_slice(&[
                     1.0,

@@ -40,13 +40,14 @@
 
 mod routes;
 mod slot;
+mod spin;
 #[cfg(test)]
 mod test;
 
 use std::collections::HashMap;
-use std::sync::atomic::{fence, AtomicU32, AtomicUsize, Ordering};
+use std::sync::atomic::{fence, AtomicBool, AtomicU32, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use crossbeam::queue::SegQueue;
 
@@ -56,6 +57,7 @@ use super::records::Records;
 use crate::core::completion::{Channel, Source};
 use routes::Routes;
 pub(crate) use slot::Slot;
+use spin::Spinners;
 
 /// Waiting in the queue.
 const QUEUED: u32 = 0;
@@ -149,6 +151,9 @@ pub(crate) struct Core {
     tasks: Mutex<HashMap<u32, Arc<TaskState>>>,
     slots: Mutex<HashMap<u32, Arc<Slot>>>,
     routes: Routes,
+    spinners: Spinners,
+    /// True while the owner waits for a completion in [`Core::poll`]: no wake needed.
+    owner_watching: AtomicBool,
     epoch: Instant,
 }
 
@@ -185,6 +190,8 @@ impl Core {
             tasks: Mutex::new(HashMap::new()),
             slots: Mutex::new(HashMap::new()),
             routes: Routes::default(),
+            spinners: Spinners::new(),
+            owner_watching: AtomicBool::new(false),
             epoch: Instant::now(),
         }
     }
@@ -245,14 +252,27 @@ impl Core {
         lock(&self.slots).get(&id).cloned()
     }
 
-    /// Takes the next task for the Worker in `slot` (Worker thread), in submission order.
-    /// `Empty` leaves the slot parked: the Worker must then wait on its wake word, with the
-    /// value it read *before* this call (module docs, "Parking").
-    pub(crate) fn take(&self, slot_id: u32, slot: &Slot) -> Take {
+    /// Takes the next task for the Worker in `slot` (Worker thread), in submission order,
+    /// watching the queue for up to `spin` when it is empty (`spin.rs`). `Empty` leaves the
+    /// slot parked: the Worker must then wait on its wake word, with the value it read
+    /// *before* this call (module docs, "Parking").
+    pub(crate) fn take(&self, slot_id: u32, slot: &Slot, spin: Duration) -> Take {
         let Some(was_parked) = slot.enter() else {
             return Take::Retired;
         };
         if let Some(task) = self.pop(slot_id) {
+            if was_parked {
+                slot.unpark();
+            }
+            return Take::Task(task);
+        }
+        let spun = self.spinners.spin(spin, || {
+            if self.queued.load(Ordering::Relaxed) == 0 {
+                return None;
+            }
+            self.pop(slot_id)
+        });
+        if let Some(task) = spun {
             if was_parked {
                 slot.unpark();
             }
@@ -290,8 +310,12 @@ impl Core {
     /// Picks a parked Worker to wake for a task just pushed (owner thread), trying `slots` in
     /// order. Returns its slot id; the caller must then bump and notify its wake word.
     pub(crate) fn claim_parked(&self, slots: &[(u32, Arc<Slot>)]) -> Option<u32> {
-        // Parking, step 2: the task is pushed; now look for a parked Worker.
+        // Parking, step 2: the task is pushed; now look for a parked Worker, unless the
+        // Workers spinning will see every queued task (`spin.rs`).
         fence(Ordering::SeqCst);
+        if self.queued() <= self.spinners.now() {
+            return None;
+        }
         slots
             .iter()
             .find_map(|(id, slot)| slot.claim().then_some(*id))
@@ -302,7 +326,11 @@ impl Core {
     pub(crate) fn complete(&self, slot_id: u32, slot: &Slot, state: &TaskState, done: Completion) {
         if state.swap_if(TAKEN_BASE + slot_id, DONE) {
             self.completions.push(done);
-            self.channel.wake();
+            // An owner that watches sees it; else wake it (`spin.rs`).
+            fence(Ordering::SeqCst);
+            if !self.owner_watching.load(Ordering::SeqCst) {
+                self.channel.wake();
+            }
         }
         slot.leave(self.now_ns());
     }
@@ -366,6 +394,16 @@ impl Core {
 
     /// Takes every completion waiting (owner thread) and forgets those tasks. The flag says
     /// whether no task is left unsettled.
+    /// Waits up to `spin` for a completion (owner thread), then takes every completion
+    /// waiting, as [`Core::take_completions`]. Workers do not wake the owner meanwhile.
+    pub(crate) fn poll(&self, spin: Duration) -> (Vec<Completion>, bool) {
+        self.owner_watching.store(true, Ordering::SeqCst);
+        spin::watch(spin, || (!self.completions.is_empty()).then_some(()));
+        self.owner_watching.store(false, Ordering::SeqCst);
+        fence(Ordering::SeqCst);
+        self.take_completions()
+    }
+
     pub(crate) fn take_completions(&self) -> (Vec<Completion>, bool) {
         let mut batch = Vec::new();
         while let Some(done) = self.completions.pop() {

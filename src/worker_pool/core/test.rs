@@ -2,6 +2,13 @@
 
 use super::*;
 
+impl Core {
+    /// `take` without spinning (the tests below are about parking).
+    fn take_now(&self, slot_id: u32, slot: &Slot) -> Take {
+        self.take(slot_id, slot, Duration::ZERO)
+    }
+}
+
 /// A core whose completion callback counts as closed (there is no JavaScript here).
 fn core() -> Core {
     let core = Core::new();
@@ -21,7 +28,7 @@ fn done(id: u32) -> Completion {
 }
 
 fn take(core: &Core, slot_id: u32, slot: &Slot) -> Option<Taken> {
-    match core.take(slot_id, slot) {
+    match core.take_now(slot_id, slot) {
         Take::Task(t) => Some(t),
         _ => None,
     }
@@ -71,7 +78,7 @@ fn a_gone_worker_loses_only_its_own_tasks_and_its_late_completions_are_dropped()
     let t1 = take(&core, 0, &s0).expect("task");
     let t2 = take(&core, 1, &s1).expect("task");
     assert_eq!(core.worker_gone(0), vec![1]);
-    assert!(matches!(core.take(0, &s0), Take::Retired));
+    assert!(matches!(core.take_now(0, &s0), Take::Retired));
     core.complete(0, &s0, &t1.state, done(1));
     core.complete(1, &s1, &t2.state, done(2));
     let (batch, idle) = core.take_completions();
@@ -91,11 +98,11 @@ fn only_an_idle_parked_unclaimed_slot_is_retired() {
     core.complete(5, &slot, &t.state, done(1));
     // Finished but not parked yet: it is about to look at the queue again.
     assert_eq!(core.retire_if_idle(5, 0.0), Some(f64::INFINITY));
-    assert!(matches!(core.take(5, &slot), Take::Empty));
+    assert!(matches!(core.take_now(5, &slot), Take::Empty));
     assert!(core.retire_if_idle(5, 60_000.0).is_some_and(|ms| ms > 0.0));
     assert_eq!(core.retire_if_idle(5, 0.0), None);
     core.push(2, 0, 0, vec![]);
-    assert!(matches!(core.take(5, &slot), Take::Retired));
+    assert!(matches!(core.take_now(5, &slot), Take::Retired));
     assert_eq!(core.queued(), 1);
 }
 
@@ -109,7 +116,7 @@ fn a_parked_worker_is_claimed_once_and_a_claimed_one_is_not_retired() {
     core.push(1, 0, 0, vec![]);
     assert_eq!(core.claim_parked(&slots), None);
     assert_eq!(take(&core, 0, &s0).map(|t| t.id), Some(1));
-    assert!(matches!(core.take(1, &s1), Take::Empty));
+    assert!(matches!(core.take_now(1, &s1), Take::Empty));
     // s1 is parked: the next task claims it, and only once.
     core.push(2, 0, 0, vec![]);
     assert_eq!(core.claim_parked(&slots), Some(1));
@@ -121,6 +128,17 @@ fn a_parked_worker_is_claimed_once_and_a_claimed_one_is_not_retired() {
 
 #[test]
 fn a_task_pushed_while_a_worker_parks_is_never_left_behind() {
+    no_task_left_behind(Duration::ZERO);
+}
+
+#[test]
+fn a_task_pushed_while_a_worker_spins_or_stops_spinning_is_never_left_behind() {
+    // The owner skips the wake while it sees a spinner: the spinner's last look before it
+    // parks must then find the task. Short spins make the two race often.
+    no_task_left_behind(Duration::from_micros(3));
+}
+
+fn no_task_left_behind(spin: Duration) {
     // A Worker thread that really waits on its wake word (as the JS runtime does with
     // Atomics.waitAsync), racing an owner that pushes and wakes only a claimed Worker.
     // A lost wake-up leaves a task queued with the Worker asleep: the owner sees no
@@ -145,7 +163,7 @@ fn a_task_pushed_while_a_worker_parks_is_never_left_behind() {
         std::thread::spawn(move || {
             while !stop.load(Ordering::SeqCst) {
                 let seen = wake.load(Ordering::SeqCst);
-                match core.take(0, &slot) {
+                match core.take(0, &slot, spin) {
                     Take::Task(t) => {
                         core.complete(0, &slot, &t.state, done(t.id));
                         finished.fetch_add(1, Ordering::SeqCst);
@@ -196,7 +214,7 @@ fn concurrent_takers_run_every_task_exactly_once() {
             let slot = core.add_slot(s);
             std::thread::spawn(move || {
                 let mut n = 0u32;
-                while let Take::Task(t) = core.take(s, &slot) {
+                while let Take::Task(t) = core.take_now(s, &slot) {
                     core.complete(s, &slot, &t.state, done(t.id));
                     n += 1;
                 }
