@@ -58,6 +58,21 @@ describe.each([
     expect(p.queueSize).toBe(0);
   });
 
+  test('payloads small and large, and tasks taken while their function still loads, keep their own values', async () => {
+    // A Worker takes several tasks (concurrentTasksPerWorker) before the task file has loaded:
+    // each must keep its own bytes, though small payloads arrive in one reused buffer.
+    const p = pool({ minThreads: 1, maxThreads: 1, concurrentTasksPerWorker: 8, spinMicros });
+    const values = [1, 'two', { three: 3 }, 'x'.repeat(5000), [5], 6.5, Buffer.alloc(6000, 7), null];
+    const got = await Promise.all(values.map((v) => p.run(v, { filename: fixture('echo.js') })));
+    expect(got).toEqual(values);
+  });
+
+  test('numbers at the edges of the compact int32 form come back exactly', async () => {
+    const p = pool({ filename: fixture('echo.js'), minThreads: 1, maxThreads: 1, spinMicros });
+    const numbers = [0, -0, 1, -1, 2 ** 31 - 1, -(2 ** 31), 2 ** 31, -(2 ** 31) - 1, 2 ** 53, 0.5, -1e-300, 1e300, NaN, Infinity, -Infinity];
+    for (const n of numbers) expect(Object.is(await p.run(n), n)).toBe(true);
+  });
+
   test('tasks still start in the order given, with one thread', async () => {
     const p = pool({ filename: fixture('echo.js'), minThreads: 1, maxThreads: 1, spinMicros, concurrentTasksPerWorker: 1 });
     const order = [];

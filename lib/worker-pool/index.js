@@ -26,6 +26,8 @@ const { PoolWorker } = require('./pool-worker');
 const FIELDS = 7;
 const EMPTY = Buffer.alloc(0);
 const NO_PINS = Object.freeze([]);
+/** `run()`'s options when none are given (checked options have no prototype either). */
+const NO_RUN_OPTIONS = Object.freeze(Object.create(null));
 /**
  * Polls for completions at most this many times between two turns of the event loop: a loop
  * that awaits tiny tasks one after the other then still lets I/O and timers in regularly.
@@ -99,10 +101,10 @@ class WorkerPool extends EventEmitter {
    *   transferList?: any[] }} [options]
    * @returns {Promise<any>}
    */
-  run(task, options = {}) {
-    let o;
+  run(task, options = NO_RUN_OPTIONS) {
+    let o = NO_RUN_OPTIONS;
     try {
-      o = runOptions(options);
+      if (options !== NO_RUN_OPTIONS) o = runOptions(options);
     } catch (err) {
       return Promise.reject(err);
     }
@@ -222,6 +224,7 @@ class WorkerPool extends EventEmitter {
 
   #onComplete(batch, count) {
     const meta = new Float64Array(batch, 0, count * FIELDS);
+    const bytes = new Uint8Array(batch);
     for (let i = 0; i < count; i++) {
       const at = i * FIELDS;
       const id = meta[at];
@@ -240,7 +243,7 @@ class WorkerPool extends EventEmitter {
       }
       let value;
       try {
-        value = ser.deserialize(new Uint8Array(batch, meta[at + 4], meta[at + 5]));
+        value = ser.deserializeAt(bytes, meta[at + 4], meta[at + 5]);
       } catch (err) {
         task.reject(err);
         continue;

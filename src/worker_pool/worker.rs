@@ -5,7 +5,7 @@ use std::collections::HashMap;
 use std::sync::{Arc, Weak};
 use std::time::Duration;
 
-use napi::bindgen_prelude::{BufferSlice, Float64ArraySlice};
+use napi::bindgen_prelude::{BufferSlice, Float64ArraySlice, Uint8ArraySlice};
 use napi::Env;
 use napi_derive::napi;
 
@@ -61,19 +61,21 @@ impl NativeWorkerSlot {
     }
 
     /// Takes the next task, watching an empty queue for up to `spinMicros` first (0: park at
-    /// once). Returns its serialized payload and fills `meta` with
-    /// `[1, id, route, flags, waitMs]`; returns nothing with `meta[0]` 0 when the queue is
-    /// empty, -1 when this Worker was retired.
+    /// once). Fills `meta` with `[1, id, route, flags, waitMs, byteLength]` and writes the
+    /// serialized payload into `scratch` when it fits (returning nothing), else returns it in
+    /// a new Buffer; returns nothing with `meta[0]` 0 when the queue is empty, -1 when this
+    /// Worker was retired.
     #[napi]
     pub fn take<'env>(
         &mut self,
         env: &'env Env,
         meta: Arg<Float64ArraySlice<'_>>,
         spin_micros: Arg<f64>,
+        scratch: Arg<Uint8ArraySlice<'_>>,
     ) -> napi::Result<Option<BufferSlice<'env>>> {
         guard(env, || {
             let spin = integer(env, "spinMicros", spin_micros.0, 0, 1_000_000)? as u64;
-            self.take_into(env, meta.0, Duration::from_micros(spin))
+            self.take_into(env, meta.0, Duration::from_micros(spin), scratch.0)
         })
     }
 
@@ -82,28 +84,36 @@ impl NativeWorkerSlot {
         env: &'env Env,
         mut meta: Float64ArraySlice<'_>,
         spin: Duration,
+        mut scratch: Uint8ArraySlice<'_>,
     ) -> napi::Result<Option<BufferSlice<'env>>> {
-        // SAFETY: this runs synchronously on the JavaScript thread that owns `meta`, so no
-        // script touches the array meanwhile (the runtime passes its own, non-shared array).
-        let meta = unsafe { meta.as_mut() };
-        if meta.len() < 5 {
+        // SAFETY: this runs synchronously on the JavaScript thread that owns `meta` and
+        // `scratch`, so no script touches them meanwhile (the runtime passes arrays of its
+        // own, not over shared memory).
+        let (meta, scratch) = unsafe { (meta.as_mut(), scratch.as_mut()) };
+        if meta.len() < 6 {
             return Err(throw(
                 env,
                 ErrorKind::Range,
                 "ERR_OUT_OF_RANGE",
-                "meta must hold 5 numbers",
+                "meta must hold 6 numbers",
             ));
         }
         match self.core.take(self.slot_id, &self.slot, spin) {
             Take::Task(t) => {
-                meta[..5].copy_from_slice(&[
+                let len = t.payload.len();
+                meta[..6].copy_from_slice(&[
                     1.0,
                     f64::from(t.id),
                     f64::from(t.route),
                     f64::from(t.flags),
                     t.wait_ms,
+                    len as f64,
                 ]);
                 self.running.insert(t.id, (t.state, t.wait_ms));
+                if let Some(room) = scratch.get_mut(..len) {
+                    room.copy_from_slice(&t.payload);
+                    return Ok(None);
+                }
                 BufferSlice::copy_from(env, &t.payload).map(Some)
             }
             Take::Empty => {
