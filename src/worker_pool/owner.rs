@@ -104,15 +104,15 @@ impl NativeWorkerPool {
             if !self.open {
                 return Err(destroyed(&env));
             }
-            if self.core.is_unsettled(id) {
+            let Some(first) = self.core.push(id, route, flags, payload.0.to_vec()) else {
                 return Err(throw(
                     &env,
                     ErrorKind::Range,
                     "ERR_OUT_OF_RANGE",
                     "a task with this id is still unsettled",
                 ));
-            }
-            if self.core.push(id, route, flags, payload.0.to_vec()) {
+            };
+            if first {
                 self.core.channel().set_referenced(&env, true)?;
             }
             Ok(self.core.claim_parked(&self.slots).map_or(-1, i64::from))

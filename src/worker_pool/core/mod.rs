@@ -44,6 +44,7 @@ mod spin;
 #[cfg(test)]
 mod test;
 
+use std::collections::hash_map::Entry;
 use std::collections::HashMap;
 use std::sync::atomic::{fence, AtomicBool, AtomicU32, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -201,12 +202,16 @@ impl Core {
     }
 
     /// Queues a task (owner thread). Returns true when it is the only unsettled task (the
-    /// caller then makes the pool hold the event loop open).
-    pub(crate) fn push(&self, id: u32, route: u32, flags: u32, payload: Vec<u8>) -> bool {
+    /// caller then makes the pool hold the event loop open); `None`, queueing nothing, when a
+    /// task with this id is still unsettled.
+    pub(crate) fn push(&self, id: u32, route: u32, flags: u32, payload: Vec<u8>) -> Option<bool> {
         let state = Arc::new(TaskState::new());
         let first = {
             let mut tasks = lock(&self.tasks);
-            tasks.insert(id, state.clone());
+            match tasks.entry(id) {
+                Entry::Occupied(_) => return None,
+                Entry::Vacant(slot) => slot.insert(state.clone()),
+            };
             tasks.len() == 1
         };
         self.queued.fetch_add(1, Ordering::AcqRel);
@@ -218,17 +223,12 @@ impl Core {
             state,
             enqueued: Instant::now(),
         });
-        first
+        Some(first)
     }
 
     /// Tasks waiting for a Worker.
     pub(crate) fn queued(&self) -> usize {
         self.queued.load(Ordering::Acquire)
-    }
-
-    /// Whether task `id` was submitted and is not settled.
-    pub(crate) fn is_unsettled(&self, id: u32) -> bool {
-        lock(&self.tasks).contains_key(&id)
     }
 
     /// How many routes there are (their numbers are `0..routes()`).

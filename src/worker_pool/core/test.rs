@@ -38,8 +38,13 @@ fn take(core: &Core, slot_id: u32, slot: &Slot) -> Option<Taken> {
 fn tasks_are_taken_in_submission_order_and_reported_once() {
     let core = core();
     let slot = core.add_slot(3);
-    assert!(core.push(1, 0, 0, vec![1]));
-    assert!(!core.push(2, 0, 0, vec![2]));
+    assert_eq!(core.push(1, 0, 0, vec![1]), Some(true));
+    assert_eq!(core.push(2, 0, 0, vec![2]), Some(false));
+    assert_eq!(
+        core.push(2, 0, 0, vec![2]),
+        None,
+        "an id still unsettled is refused"
+    );
     assert_eq!(core.queued(), 2);
     let a = take(&core, 3, &slot).expect("a task");
     let b = take(&core, 3, &slot).expect("a task");
