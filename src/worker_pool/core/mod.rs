@@ -38,6 +38,7 @@
 //!    retired Worker never owes the queue anything: each queued task was either seen by a
 //!    Worker that will look at the queue again, or claimed a parked Worker, which then stays.
 
+mod completions;
 mod routes;
 mod slot;
 mod spin;
@@ -52,10 +53,8 @@ use std::time::{Duration, Instant};
 
 use crossbeam::queue::SegQueue;
 
-use napi::Env;
-
-use super::records::Records;
-use crate::core::completion::{Channel, Source};
+use crate::core::completion::Channel;
+pub(crate) use completions::Completion;
 use routes::Routes;
 pub(crate) use slot::Slot;
 use spin::Spinners;
@@ -129,18 +128,6 @@ pub(crate) enum Cancel {
     Unknown,
 }
 
-/// A finished task on its way to the owner thread.
-#[derive(Debug)]
-pub(crate) struct Completion {
-    pub(crate) id: u32,
-    /// The Worker that ran it.
-    pub(crate) slot: u32,
-    pub(crate) outcome: u32,
-    pub(crate) run_ms: f64,
-    pub(crate) wait_ms: f64,
-    pub(crate) bytes: Vec<u8>,
-}
-
 #[derive(Debug)]
 pub(crate) struct Core {
     queue: SegQueue<Queued>,
@@ -156,25 +143,6 @@ pub(crate) struct Core {
     /// True while the owner waits for a completion in [`Core::poll`]: no wake needed.
     owner_watching: AtomicBool,
     epoch: Instant,
-}
-
-impl Source<Records> for Core {
-    fn channel(&self) -> &Channel {
-        &self.channel
-    }
-
-    /// Takes every completion waiting; once no task is left unsettled the pool stops holding
-    /// the event loop open.
-    fn drain(&self, env: Option<&Env>) -> Records {
-        let (batch, idle) = self.take_completions();
-        let Some(env) = env else {
-            return Records::default();
-        };
-        if idle {
-            let _ = self.channel.set_referenced(env, false);
-        }
-        Records::of(&batch)
-    }
 }
 
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -321,20 +289,6 @@ impl Core {
             .find_map(|(id, slot)| slot.claim().then_some(*id))
     }
 
-    /// Reports a task the Worker in `slot` finished (Worker thread). Dropped when the owner
-    /// already gave up on it (its Worker was declared gone).
-    pub(crate) fn complete(&self, slot_id: u32, slot: &Slot, state: &TaskState, done: Completion) {
-        if state.swap_if(TAKEN_BASE + slot_id, DONE) {
-            self.completions.push(done);
-            // An owner that watches sees it; else wake it (`spin.rs`).
-            fence(Ordering::SeqCst);
-            if !self.owner_watching.load(Ordering::SeqCst) {
-                self.channel.wake();
-            }
-        }
-        slot.leave(self.now_ns());
-    }
-
     /// Cancels a task (owner thread).
     pub(crate) fn cancel(&self, id: u32) -> Cancel {
         let mut tasks = lock(&self.tasks);
@@ -394,28 +348,6 @@ impl Core {
 
     /// Takes every completion waiting (owner thread) and forgets those tasks. The flag says
     /// whether no task is left unsettled.
-    /// Waits up to `spin` for a completion (owner thread), then takes every completion
-    /// waiting, as [`Core::take_completions`]. Workers do not wake the owner meanwhile.
-    pub(crate) fn poll(&self, spin: Duration) -> (Vec<Completion>, bool) {
-        self.owner_watching.store(true, Ordering::SeqCst);
-        spin::watch(spin, || (!self.completions.is_empty()).then_some(()));
-        self.owner_watching.store(false, Ordering::SeqCst);
-        fence(Ordering::SeqCst);
-        self.take_completions()
-    }
-
-    pub(crate) fn take_completions(&self) -> (Vec<Completion>, bool) {
-        let mut batch = Vec::new();
-        while let Some(done) = self.completions.pop() {
-            batch.push(done);
-        }
-        let mut tasks = lock(&self.tasks);
-        for done in &batch {
-            tasks.remove(&done.id);
-        }
-        (batch, tasks.is_empty())
-    }
-
     /// The number of a (file, export name) route, adding it if new (owner thread).
     pub(crate) fn route(&self, filename: String, name: String) -> u32 {
         self.routes.number(filename, name)
