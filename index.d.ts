@@ -648,6 +648,12 @@ export interface WorkerPoolOptions {
   closeTimeout?: number;
   /** Keep run/wait time histograms (default true). */
   recordTiming?: boolean;
+  /**
+   * Not Piscina's: microseconds an idle Worker watches the queue before it parks, and the
+   * owner waits for a tiny task's result instead of being woken (default 50, 0 to 1000; 0
+   * turns both off). See docs/worker-pool.md.
+   */
+  spinMicros?: number;
 }
 
 /** Options of `WorkerPool#run()`. */

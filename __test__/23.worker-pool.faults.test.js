@@ -80,6 +80,22 @@ describe('WorkerPool faults', () => {
     await running;
   });
 
+  test('a settled task lets go of its abort listener (AbortSignal and EventEmitter-style)', async () => {
+    const { EventEmitter } = require('node:events');
+    const { getEventListeners } = require('node:events');
+    const p = pool({ filename: fixture('eval.js'), maxThreads: 1 });
+    const ac = new AbortController();
+    const emitter = new EventEmitter();
+    expect(await p.run('1', { signal: ac.signal })).toBe(1);
+    await expect(p.run('throw new Error("x")', { signal: emitter })).rejects.toMatchObject({ message: 'x' });
+    expect(getEventListeners(ac.signal, 'abort')).toHaveLength(0);
+    expect(emitter.listenerCount('abort')).toBe(0);
+    // Aborting after settlement changes nothing.
+    ac.abort();
+    emitter.emit('abort');
+    expect(await p.run('2')).toBe(2);
+  });
+
   test('an unknown export name and a missing file reject the task', async () => {
     const p = pool({ filename: fixture('multiple.js'), maxThreads: 1 });
     await expect(p.run({}, { name: 'nope' })).rejects.toMatchObject({ code: 'ERR_INVALID_ARG_VALUE', message: expect.stringMatching(/No handler function "nope"/) });

@@ -2,7 +2,7 @@
 import { WorkerPool, type WorkerPoolHistogramSummary, type WorkerPoolWorkerInfo } from 'native-parallel';
 
 async function main(): Promise<void> {
-  const pool = new WorkerPool<number, number>({ filename: new URL('file:///task.js'), minThreads: 1, maxThreads: 2, maxQueue: 'auto', idleTimeout: 100 });
+  const pool = new WorkerPool<number, number>({ filename: new URL('file:///task.js'), minThreads: 1, maxThreads: 2, maxQueue: 'auto', idleTimeout: 100, spinMicros: 0 });
   const ac = new AbortController();
   const n: number = await pool.run(3, { signal: ac.signal, name: 'square', transferList: [] });
   pool.on('workerCreate', (w: WorkerPoolWorkerInfo) => w.id);

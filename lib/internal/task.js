@@ -5,8 +5,8 @@
  * numbers (exported from Rust, `src/core/task.rs`, never copied here), and the pending task,
  * which owns one task's life from `submit` to its settlement (as Piscina's `TaskInfo` does).
  *
- * Used by ThreadPool and ProcessPool; the WorkerPool is meant to adopt it too, so a new pool
- * gets settlement, unpinning and abort wiring from here instead of writing them again.
+ * Used by ThreadPool, ProcessPool and WorkerPool, so a new pool gets settlement, unpinning and
+ * abort wiring from here instead of writing them again.
  * @module native-parallel/lib/internal/task
  */
 
@@ -54,19 +54,24 @@ class PendingTask {
   }
 
   /**
-   * Calls `onAbort` when the task's signal aborts (once); nothing when it has no signal.
+   * Calls `onAbort` when the task's signal aborts (once); nothing when it has no signal. The
+   * signal is an AbortSignal, or an EventEmitter-style one (`once`/`off`, as Piscina accepts).
    * @param {() => void} onAbort
    */
   listen(onAbort) {
     if (!this.signal) return;
     this.onAbort = onAbort;
-    this.signal.addEventListener('abort', onAbort, { once: true });
+    if (typeof this.signal.addEventListener === 'function') this.signal.addEventListener('abort', onAbort, { once: true });
+    else this.signal.once('abort', onAbort);
   }
 
   /** Lets go of what the task held: its SharedMemory pins and its abort listener. */
   settle() {
     unpinAll(this.pinned);
-    if (this.onAbort) this.signal?.removeEventListener('abort', this.onAbort);
+    if (this.onAbort) {
+      if (typeof this.signal.removeEventListener === 'function') this.signal.removeEventListener('abort', this.onAbort);
+      else this.signal.off('abort', this.onAbort);
+    }
     this.onAbort = null;
   }
 
@@ -172,6 +177,20 @@ class PendingTasks {
         task.reject(err);
       }
     }
+  }
+
+  /**
+   * The task `id` while it is pending (it stays registered).
+   * @param {number} id
+   * @returns {PendingTask | undefined}
+   */
+  get(id) {
+    return this.#tasks.get(id);
+  }
+
+  /** The ids of the pending tasks, as they are now (safe to settle them while iterating). */
+  ids() {
+    return [...this.#tasks.keys()];
   }
 
   /**

@@ -14,6 +14,7 @@ const { performance } = require('node:perf_hooks');
 const errors = require('../errors');
 const { loadNative } = require('../native');
 const { pinViews, unpinAll } = require('../shared-memory');
+const { PendingTasks } = require('../internal/task');
 const common = require('./common');
 const ser = require('./serialize');
 
@@ -24,19 +25,17 @@ const { PoolWorker } = require('./pool-worker');
 
 const FIELDS = 7;
 const EMPTY = Buffer.alloc(0);
+const NO_PINS = Object.freeze([]);
+/** `run()`'s options when none are given (checked options have no prototype either). */
+const NO_RUN_OPTIONS = Object.freeze(Object.create(null));
+/**
+ * Polls for completions at most this many times between two turns of the event loop: a loop
+ * that awaits tiny tasks one after the other then still lets I/O and timers in regularly.
+ */
+const MAX_POLLS_PER_TURN = 32;
 const asyncDispose = Symbol.asyncDispose ?? Symbol.for('nodejs.asyncDispose');
 
 const aborted = (signal) => new errors.AbortError('The task has been aborted', { cause: signal.reason });
-
-/** Listens for `signal`'s abort (an AbortSignal or an EventEmitter-style signal); returns the remover. */
-function onAbort(signal, listener) {
-  if (typeof signal.addEventListener === 'function') {
-    signal.addEventListener('abort', listener, { once: true });
-    return () => signal.removeEventListener('abort', listener);
-  }
-  signal.once('abort', listener);
-  return () => signal.off('abort', listener);
-}
 
 function cloneError(err) {
   const out = errors.makeError(TypeError, 'ERR_INVALID_ARG_VALUE', `The task could not be cloned: ${err.message}`);
@@ -59,8 +58,8 @@ class WorkerPool extends EventEmitter {
   #nextId = 0;
   /** @type {Map<number, PoolWorker>} */
   #workers = new Map();
-  /** @type {Map<number, any>} */
-  #pending = new Map();
+  /** tasks submitted and not settled; `hold` keeps a port task's value and transferList */
+  #pending = new PendingTasks();
   /** `filename\0name` → route number */
   #routes = new Map();
   #defaultRoute = -1;
@@ -73,6 +72,11 @@ class WorkerPool extends EventEmitter {
   #destroying = null;
   #idleTimer = null;
   #bootFailed = false;
+  /** running mean of recent tasks' wait + run time (microseconds), to decide on polling */
+  #expectedMicros = 0;
+  #pollScheduled = false;
+  #pollsThisTurn = 0;
+  #pollMeta = new Float64Array(1);
 
   /** @param {Record<string, any>} [options] Piscina 5's options */
   constructor(options = undefined) {
@@ -97,10 +101,10 @@ class WorkerPool extends EventEmitter {
    *   transferList?: any[] }} [options]
    * @returns {Promise<any>}
    */
-  run(task, options = {}) {
-    let o;
+  run(task, options = NO_RUN_OPTIONS) {
+    let o = NO_RUN_OPTIONS;
     try {
-      o = runOptions(options);
+      if (options !== NO_RUN_OPTIONS) o = runOptions(options);
     } catch (err) {
       return Promise.reject(err);
     }
@@ -152,18 +156,12 @@ class WorkerPool extends EventEmitter {
     this.#nextId = (id + 1) >>> 0;
     if (woken >= 0) this.#workers.get(woken)?.wake();
 
-    let resolve;
-    let reject;
-    const promise = new Promise((res, rej) => {
-      resolve = res;
-      reject = rej;
-    });
-    const entry = { resolve, reject, pinned, value: flags ? value : undefined, transferList, signal, removeAbort: null };
-    if (signal !== null) entry.removeAbort = onAbort(signal, () => this.#abort(id, entry));
-    this.#pending.set(id, entry);
+    const hold = flags ? { value, transferList } : null;
+    const promise = this.#pending.add(id, { prepared: undefined, pinned: pinned ?? NO_PINS, signal: signal ?? undefined, hold }, this.#onAbort);
     this.#bootFailed = false;
     this.#ensureWorkers();
     this.#maybeDrain();
+    this.#maybePoll();
     return promise;
   }
 
@@ -177,19 +175,44 @@ class WorkerPool extends EventEmitter {
     return route;
   }
 
-  /** Settles a task (success or failure) and forgets it. */
-  #settle(id, entry, error, value) {
-    this.#pending.delete(id);
-    if (entry.pinned) unpinAll(entry.pinned);
-    if (entry.removeAbort) entry.removeAbort();
-    if (error !== null) entry.reject(error);
-    else entry.resolve(value);
+  /**
+   * With few tasks in flight and recent tasks done within `spinMicros`, waits for this one's
+   * completion on this thread, right after the caller's synchronous code, rather than be woken
+   * for it (the wake-up costs more than such a task). Bounded: `spinMicros` per poll, and
+   * MAX_POLLS_PER_TURN per event-loop turn.
+   */
+  #maybePoll() {
+    const spin = this.#options.spinMicros;
+    if (this.#pollScheduled || spin === 0 || this.#expectedMicros >= spin || this.#pending.size > this.#workers.size) return;
+    if (this.#pollsThisTurn >= MAX_POLLS_PER_TURN) return;
+    if (this.#pollsThisTurn++ === 0) setImmediate(this.#newTurn).unref();
+    this.#pollScheduled = true;
+    queueMicrotask(this.#poll);
   }
 
-  #abort(id, entry) {
-    if (this.#pending.get(id) !== entry) return;
+  #newTurn = () => {
+    this.#pollsThisTurn = 0;
+  };
+
+  #poll = () => {
+    this.#pollScheduled = false;
+    if (this.#pending.size === 0 || this.#destroying !== null) return;
+    const batch = this.#native.poll(this.#pollMeta, this.#options.spinMicros);
+    if (batch !== undefined) this.#onComplete(batch, this.#pollMeta[0]);
+  };
+
+  /** Settles task `id` (success or failure) if it is pending, and forgets it. */
+  #settle(id, error, value) {
+    const task = this.#pending.take(id);
+    if (task === undefined) return;
+    if (error !== null) task.reject(error);
+    else task.resolve(value);
+  }
+
+  /** Its signal aborted while task `id` was pending (made once, for `PendingTasks#add`). */
+  #onAbort = (id, task) => {
     const where = this.#native.cancel(id);
-    this.#settle(id, entry, aborted(entry.signal), undefined);
+    this.#settle(id, aborted(task.signal), undefined);
     if (where >= 0) {
       // Running: its Worker is stopped (as Piscina does) and replaced.
       const pw = this.#workers.get(where);
@@ -197,34 +220,36 @@ class WorkerPool extends EventEmitter {
       this.#ensureWorkers();
     }
     this.#maybeDrain();
-  }
+  };
 
   #onComplete(batch, count) {
     const meta = new Float64Array(batch, 0, count * FIELDS);
+    const bytes = new Uint8Array(batch);
     for (let i = 0; i < count; i++) {
       const at = i * FIELDS;
       const id = meta[at];
-      const entry = this.#pending.get(id);
-      if (entry === undefined) continue;
+      const task = this.#pending.take(id);
+      if (task === undefined) continue;
       const outcome = meta[at + 1];
+      this.#expectedMicros += ((meta[at + 2] + meta[at + 3]) * 1000 - this.#expectedMicros) / 8;
       this.#completed++;
       this.#histograms?.record(meta[at + 2], meta[at + 3]);
       if (outcome === common.OUTCOME_PORT) {
         const pw = this.#workers.get(meta[at + 6]);
         const got = pw ? pw.takeResult(id) : { found: false };
-        if (got.found) this.#settle(id, entry, null, got.value);
-        else this.#settle(id, entry, errors.invalidState('The result of the task was lost'), undefined);
+        if (got.found) task.resolve(got.value);
+        else task.reject(errors.invalidState('The result of the task was lost'));
         continue;
       }
       let value;
       try {
-        value = ser.deserialize(new Uint8Array(batch, meta[at + 4], meta[at + 5]));
+        value = ser.deserializeAt(bytes, meta[at + 4], meta[at + 5]);
       } catch (err) {
-        this.#settle(id, entry, err, undefined);
+        task.reject(err);
         continue;
       }
-      if (outcome === common.OUTCOME_OK) this.#settle(id, entry, null, value);
-      else this.#settle(id, entry, ser.fromErrorRecord(value), undefined);
+      if (outcome === common.OUTCOME_OK) task.resolve(value);
+      else task.reject(ser.fromErrorRecord(value));
     }
     this.#maybeDrain();
     this.#scheduleIdleCheck();
@@ -300,10 +325,7 @@ class WorkerPool extends EventEmitter {
   #onWorkerFailed(pw, err, fromExit) {
     if (pw.gone) return;
     const lost = this.#forgetWorker(pw);
-    for (const id of lost) {
-      const entry = this.#pending.get(id);
-      if (entry !== undefined) this.#settle(id, entry, err, undefined);
-    }
+    for (const id of lost) this.#settle(id, err, undefined);
     if (lost.length === 0 && !fromExit) this.#report(err);
     this.emit('workerDestroy', pw.info);
     if (!pw.online) {
@@ -331,32 +353,26 @@ class WorkerPool extends EventEmitter {
   /** Stops a Worker on purpose; its running tasks fail with `err`. */
   #removeWorker(pw, err) {
     if (pw.gone) return pw.exitPromise;
-    for (const id of this.#forgetWorker(pw)) {
-      const entry = this.#pending.get(id);
-      if (entry !== undefined) this.#settle(id, entry, err, undefined);
-    }
+    for (const id of this.#forgetWorker(pw)) this.#settle(id, err, undefined);
     pw.exitPromise = pw.worker.terminate();
     this.emit('workerDestroy', pw.info);
     return pw.exitPromise;
   }
 
   #failQueued(err) {
-    for (const id of this.#native.cancelQueued()) {
-      const entry = this.#pending.get(id);
-      if (entry !== undefined) this.#settle(id, entry, err, undefined);
-    }
+    for (const id of this.#native.cancelQueued()) this.#settle(id, err, undefined);
   }
 
   #onPortMessage(pw, message) {
     if (message.pull !== undefined) {
-      const entry = this.#pending.get(message.pull);
-      if (entry === undefined) return;
+      const hold = this.#pending.get(message.pull)?.hold;
+      if (!hold) return;
       try {
-        pw.port.postMessage({ id: message.pull, task: entry.value }, entry.transferList ?? []);
+        pw.port.postMessage({ id: message.pull, task: hold.value }, hold.transferList ?? []);
       } catch (err) {
         pw.port.postMessage({ id: message.pull, error: ser.errorRecord(cloneError(err)) });
       }
-      entry.value = undefined;
+      hold.value = undefined;
       return;
     }
     pw.results.set(message.id, message.result);
@@ -467,7 +483,7 @@ class WorkerPool extends EventEmitter {
       const err = errors.poolDestroyed();
       this.#failQueued(err);
       const exits = [...this.#workers.values()].map((pw) => this.#removeWorker(pw, err));
-      for (const [id, entry] of [...this.#pending]) this.#settle(id, entry, err, undefined);
+      for (const id of this.#pending.ids()) this.#settle(id, err, undefined);
       await Promise.allSettled(exits);
       this.#native.close();
     })();

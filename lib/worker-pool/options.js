@@ -25,7 +25,16 @@ const defaults = Object.freeze({
   closeTimeout: 30000,
   recordTiming: true,
   trackUnmanagedFds: true,
+  /**
+   * Ours, not Piscina's: how long (microseconds) an idle Worker watches the queue before it
+   * parks, so a task that comes soon is taken without a wake-up (src/worker_pool/core/spin.rs).
+   * 0 turns spinning off.
+   */
+  spinMicros: 50,
 });
+
+/** The longest spin `spinMicros` may ask for (1 ms): past that, parking is cheaper. */
+const MAX_SPIN_MICROS = 1000;
 
 /** A path or `file:` URL (string or URL object) as a path. */
 function toPath(filename) {
@@ -87,6 +96,8 @@ function fillOptions(options) {
     throw errors.invalidArgType('options.env', 'of type object', o.env);
   }
   integerOption(o, 'closeTimeout', 0, true);
+  integerOption(o, 'spinMicros', 0);
+  if (o.spinMicros > MAX_SPIN_MICROS) throw errors.outOfRange('options.spinMicros', `an integer from 0 to ${MAX_SPIN_MICROS}`, o.spinMicros);
   for (const key of ['recordTiming', 'trackUnmanagedFds']) {
     if (o[key] !== undefined && typeof o[key] !== 'boolean') throw errors.invalidArgType(`options.${key}`, 'of type boolean', o[key]);
   }

@@ -44,7 +44,7 @@ class PoolWorker {
     this.onPortMessage = onPortMessage;
     port1.on('message', (message) => onPortMessage(this, message));
     port1.unref();
-    const startup = { addon: binaryPath(), pool, slot, wake: this.wakeWord, route, concurrency: options.concurrentTasksPerWorker, port: port2 };
+    const startup = { addon: binaryPath(), pool, slot, wake: this.wakeWord, route, concurrency: options.concurrentTasksPerWorker, spinMicros: options.spinMicros, port: port2 };
     this.worker.postMessage({ [kStartup]: startup }, [port2]);
     this.worker.once('online', () => {
       this.online = true;
@@ -57,7 +57,7 @@ class PoolWorker {
     this.port.unref();
   }
 
-  /** Wakes the Worker (the pool picked it to take a task: src/worker_pool/core.rs, "Parking"). */
+  /** Wakes the Worker (the pool picked it to take a task: src/worker_pool/core/mod.rs, "Parking"). */
   wake() {
     Atomics.add(this.wakeWord, 0, 1);
     Atomics.notify(this.wakeWord, 0, 1);

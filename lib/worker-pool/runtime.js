@@ -5,7 +5,7 @@
  * native queue and runs the user's task functions. When it has room for a task it takes one
  * straight from native memory; when the queue is empty it parks with `Atomics.waitAsync` on its
  * own wake word (the owner bumps and notifies it when it picks this Worker for a new task: see
- * "Parking" in src/worker_pool/core.rs), so the event loop keeps running
+ * "Parking" in src/worker_pool/core/mod.rs), so the event loop keeps running
  * between tasks: timers a task left behind fire on time, async tasks progress, and with
  * `concurrentTasksPerWorker > 1` several tasks run at once.
  * @module native-parallel/lib/worker-pool/runtime
@@ -27,11 +27,15 @@ const EMPTY = Buffer.alloc(0);
 /** @type {Int32Array} */ let wake;
 /** @type {import('node:worker_threads').MessagePort} */ let port;
 let concurrency = 1;
+/** microseconds an idle Worker watches the queue before it parks (options.spinMicros) */
+let spinMicros = 0;
 let inFlight = 0;
 let parked = false;
 let pumping = false;
 let retired = false;
-const meta = new Float64Array(5);
+const meta = new Float64Array(6);
+/** Where `take` writes a task's payload when it fits (read before the next take). */
+const scratch = new Uint8Array(4096);
 /** route number → the task function, once loaded */
 const handlers = new Map();
 /** route number → the promise of its task function while it loads */
@@ -44,6 +48,7 @@ function start(message) {
   useBinary(startup.addon); // the owner's copy of the addon, whatever this Worker's env says
   wake = startup.wake;
   concurrency = startup.concurrency;
+  spinMicros = startup.spinMicros;
   port = startup.port;
   slot = loadNative('WorkerPool').NativeWorkerSlot.attach(startup.pool, startup.slot);
   port.on('message', onPortMessage);
@@ -64,10 +69,11 @@ function pump() {
     while (inFlight < concurrency) {
       // Read before `take`: a wake that lands after it makes the wait below return at once.
       const seen = Atomics.load(wake, 0);
-      const payload = slot.take(meta);
+      // Spin only with nothing else in flight here: a spin holds this Worker's event loop.
+      const payload = slot.take(meta, inFlight === 0 ? spinMicros : 0, scratch);
       if (meta[0] === 1) {
         inFlight++;
-        runTask(meta[1], meta[2], meta[3], payload);
+        runTask(meta[1], meta[2], meta[3], payload, meta[5]);
         continue;
       }
       if (meta[0] < 0) {
@@ -94,13 +100,15 @@ function unpark() {
   pump();
 }
 
-function runTask(id, route, flags, payload) {
+/** Runs a task taken just now: its payload is `payload`, or in `scratch` when that is null. */
+function runTask(id, route, flags, payload, length) {
   const t0 = performance.now();
   const handler = handlers.get(route);
   if (handler !== undefined && (flags & common.FLAG_PORT) === 0) {
     let result;
     try {
-      result = handler(ser.deserialize(payload));
+      const task = payload === null ? ser.deserializeAt(scratch, 0, length) : ser.deserialize(payload);
+      result = handler(task);
     } catch (err) {
       failed(id, err, t0);
       return;
@@ -115,7 +123,8 @@ function runTask(id, route, flags, payload) {
     }
     return;
   }
-  runSlowly(id, route, flags, payload, t0);
+  // It waits for its function or its value: its bytes must outlive the next take.
+  runSlowly(id, route, flags, payload ?? scratch.slice(0, length), t0);
 }
 
 /** A task whose function is still loading, or whose value comes over the port. */

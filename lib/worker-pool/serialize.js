@@ -130,12 +130,31 @@ const RAW_TRUE = 2;
 const RAW_FALSE = 3;
 const RAW_NUMBER = 4;
 const RAW_STRING = 5;
+/**
+ * An integer that fits in 32 bits: read back as a small integer. Read back as a double, an
+ * integral number makes the task's code run on doubles: V8 then compiles `n - 1` and `a + b`
+ * for floating point, and a recursive fib(25) ran 1.5x slower than with the same number sent
+ * by postMessage.
+ */
+const RAW_INT32 = 6;
 const NO_VIEWS = Object.freeze([]);
-const rawConstant = (tag) => ({ bytes: Buffer.from([tag]), sharedViews: NO_VIEWS });
+const rawConstant = (tag) => Object.freeze({ bytes: Buffer.from([tag]), sharedViews: NO_VIEWS });
 const RAW = [rawConstant(RAW_UNDEFINED), rawConstant(RAW_NULL), rawConstant(RAW_TRUE), rawConstant(RAW_FALSE)];
+/**
+ * A number is written into this one buffer, and this one result returned for it: every caller
+ * hands the bytes to native code (which copies them) before it serializes anything else, so a
+ * number costs no allocation, which counts when a pool hands off 100k+ tasks a second.
+ */
+const NUMBER = { bytes: Buffer.alloc(9), sharedViews: NO_VIEWS };
+const NUMBER_VIEW = new DataView(NUMBER.bytes.buffer, NUMBER.bytes.byteOffset, 9);
+NUMBER.bytes[0] = RAW_NUMBER;
+const INT32 = { bytes: Buffer.alloc(5), sharedViews: NO_VIEWS };
+const INT32_VIEW = new DataView(INT32.bytes.buffer, INT32.bytes.byteOffset, 5);
+INT32.bytes[0] = RAW_INT32;
 
 /**
  * Serializes `value`, or throws NEEDS_PORT (a SharedArrayBuffer is inside) or the clone error.
+ * The bytes of a number are only valid until the next call (see NUMBER).
  * @param {unknown} value
  * @returns {{ bytes: Buffer, sharedViews: readonly { view: ArrayBufferView }[] }}
  */
@@ -145,12 +164,13 @@ function serialize(value) {
       return RAW[RAW_UNDEFINED];
     case 'boolean':
       return RAW[value ? RAW_TRUE : RAW_FALSE];
-    case 'number': {
-      const bytes = Buffer.allocUnsafe(9);
-      bytes[0] = RAW_NUMBER;
-      bytes.writeDoubleLE(value, 1);
-      return { bytes, sharedViews: NO_VIEWS };
-    }
+    case 'number':
+      if ((value | 0) === value && !Object.is(value, -0)) {
+        INT32_VIEW.setInt32(1, value, true);
+        return INT32;
+      }
+      NUMBER_VIEW.setFloat64(1, value, true);
+      return NUMBER;
     case 'string':
       if (value.length < 4096) {
         const bytes = Buffer.allocUnsafe(1 + Buffer.byteLength(value));
@@ -185,7 +205,9 @@ function deserialize(bytes) {
     case RAW_FALSE:
       return false;
     case RAW_NUMBER:
-      return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).readDoubleLE(1);
+      return readDouble(bytes, 1);
+    case RAW_INT32:
+      return readInt32(bytes, 1);
     case RAW_STRING:
       return Buffer.from(bytes.buffer, bytes.byteOffset + 1, bytes.byteLength - 1).toString();
     default: {
@@ -193,6 +215,49 @@ function deserialize(bytes) {
       des.readHeader();
       return des.readValue();
     }
+  }
+}
+
+/** One double and its bytes, to read a number out of any byte array without a view per value. */
+const F64 = new Float64Array(1);
+const F64_BYTES = new Uint8Array(F64.buffer);
+const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
+
+/** The little-endian double at `bytes[at .. at + 8]`. */
+function readDouble(bytes, at) {
+  for (let k = 0; k < 8; k++) F64_BYTES[LITTLE_ENDIAN ? k : 7 - k] = bytes[at + k];
+  return F64[0];
+}
+
+/** The little-endian int32 at `bytes[at .. at + 4]` (a small integer to V8). */
+function readInt32(bytes, at) {
+  return bytes[at] | (bytes[at + 1] << 8) | (bytes[at + 2] << 16) | (bytes[at + 3] << 24);
+}
+
+/**
+ * Reads the value serialized at `bytes[offset .. offset + length]`: primitives other than
+ * strings are read in place, with no view made per value. (No DataView: the completion batch
+ * comes from the addon's realm, and a DataView of another realm, as under Jest, refuses it.)
+ * @param {Uint8Array} bytes
+ * @param {number} offset
+ * @param {number} length
+ */
+function deserializeAt(bytes, offset, length) {
+  switch (bytes[offset]) {
+    case RAW_UNDEFINED:
+      return undefined;
+    case RAW_NULL:
+      return null;
+    case RAW_TRUE:
+      return true;
+    case RAW_FALSE:
+      return false;
+    case RAW_NUMBER:
+      return readDouble(bytes, offset + 1);
+    case RAW_INT32:
+      return readInt32(bytes, offset + 1);
+    default:
+      return deserialize(bytes.subarray(offset, offset + length));
   }
 }
 
@@ -239,4 +304,4 @@ function fromErrorRecord(record) {
   return err;
 }
 
-module.exports = { sharedMemory, NEEDS_PORT, serialize, deserialize, UNDEFINED, errorRecord, fromErrorRecord };
+module.exports = { sharedMemory, NEEDS_PORT, serialize, deserialize, deserializeAt, UNDEFINED, errorRecord, fromErrorRecord };

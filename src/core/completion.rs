@@ -8,8 +8,9 @@
 //! 3. native threads push their results on a queue of the owner's and call
 //!    [`Channel::wake`]; the first wake after a drain calls the threadsafe function, later
 //!    ones only push, so a burst of completions costs one wake-up;
-//! 4. on the JavaScript thread the channel calls `T::drain` and hands the batch to the callback
-//!    as one object `{ width, numbers, messages }`.
+//! 4. on the JavaScript thread the channel calls `T::drain` and hands what it returned to the
+//!    callback: a [`Batch`] as one object `{ width, numbers, messages }` (the default), or an
+//!    engine's own [`Delivery`] type (the WorkerPool's records and payloads in one ArrayBuffer).
 //!
 //! Type erasure happens here and nowhere else (as in rayon-core's `JobRef::new::<T: Job>`):
 //! napi keeps one untyped context pointer per threadsafe function, and [`start`] stores it
@@ -155,21 +156,45 @@ unsafe fn float64_array(env: sys::napi_env, numbers: &[f64]) -> napi::Result<sys
     Ok(array)
 }
 
-/// The shared state of an engine that reports to JavaScript through a [`Channel`].
-pub(crate) trait Source: Send + Sync + Sized + 'static {
+/// What one drain hands to the JavaScript callback: the arguments it is called with.
+pub(crate) trait Delivery: Sized + 'static {
+    /// An empty delivery is not handed over.
+    fn is_empty(&self) -> bool;
+
+    /// The callback's arguments, made in `env`.
+    ///
+    /// # Safety
+    /// Must run on the JavaScript thread of `env`, inside a napi callback.
+    unsafe fn into_args(self, env: &Env) -> napi::Result<Vec<sys::napi_value>>;
+}
+
+impl Delivery for Batch {
+    fn is_empty(&self) -> bool {
+        Batch::is_empty(self)
+    }
+
+    unsafe fn into_args(self, env: &Env) -> napi::Result<Vec<sys::napi_value>> {
+        // SAFETY: the env is live on this thread (caller).
+        Ok(vec![unsafe { Batch::to_napi_value(env.raw(), self) }?])
+    }
+}
+
+/// The shared state of an engine that reports to JavaScript through a [`Channel`]; `Out` is
+/// what one drain hands over ([`Batch`] unless the engine has its own [`Delivery`]).
+pub(crate) trait Source<Out: Delivery = Batch>: Send + Sync + Sized + 'static {
     /// The channel stored in this owner.
     fn channel(&self) -> &Channel;
 
     /// Takes what finished since the last call (JavaScript thread). `env` is `None` while the
     /// env is being torn down: do the bookkeeping only, nothing will be delivered. An empty
-    /// batch is not delivered.
-    fn drain(&self, env: Option<&Env>) -> Batch;
+    /// delivery is not handed over.
+    fn drain(&self, env: Option<&Env>) -> Out;
 }
 
 /// Starts `owner`'s channel: creates the threadsafe function that calls `callback` with each
-/// batch `T::drain` returns. napi holds one strong reference to `owner` until it finalises the
-/// function (or none, when creation fails).
-pub(crate) fn start<T: Source>(
+/// delivery `T::drain` returns. napi holds one strong reference to `owner` until it finalises
+/// the function (or none, when creation fails).
+pub(crate) fn start<T: Source<Out>, Out: Delivery>(
     owner: &Arc<T>,
     env: &Env,
     label: &str,
@@ -190,7 +215,7 @@ pub(crate) fn start<T: Source>(
         "creating the resource name",
     )?;
     // The one erased pointer: a leaked `Box<Arc<T>>`, read back only by `call_js::<T>` and
-    // reclaimed only by `finalize::<T>`, both instantiated for this same `T` below.
+    // reclaimed only by `finalize::<T, Out>`, both instantiated for this same `T` below.
     let context: *mut Arc<T> = Box::into_raw(Box::new(owner.clone()));
     let mut raw = ptr::null_mut();
     // SAFETY: all handles are valid for this call (the callback is a function of this env,
@@ -205,9 +230,9 @@ pub(crate) fn start<T: Source>(
             0,
             1,
             context.cast(),
-            Some(finalize::<T>),
+            Some(finalize::<T, Out>),
             context.cast(),
-            Some(call_js::<T>),
+            Some(call_js::<T, Out>),
             &mut raw,
         )
     };
@@ -330,12 +355,12 @@ impl Channel {
     }
 }
 
-/// napi's call on the JavaScript thread: drains the owner and hands the batch over.
+/// napi's call on the JavaScript thread: drains the owner and hands the delivery over.
 ///
 /// # Safety
-/// `context` must be the `Box<Arc<T>>` made by [`start::<T>`] for this same `T`, not yet
+/// `context` must be the `Box<Arc<T>>` made by [`start::<T, Out>`] for this same `T`, not yet
 /// finalised; `env`/`callback` are what napi hands the callback (null at teardown).
-unsafe extern "C" fn call_js<T: Source>(
+unsafe extern "C" fn call_js<T: Source<Out>, Out: Delivery>(
     env: sys::napi_env,
     callback: sys::napi_value,
     context: *mut c_void,
@@ -354,28 +379,36 @@ unsafe extern "C" fn call_js<T: Source>(
     channel.wake_pending.swap(false, Ordering::AcqRel);
     let live = !env.is_null() && !callback.is_null();
     let env = live.then(|| Env::from_raw(env));
-    let batch = owner.drain(env.as_ref());
+    let out = owner.drain(env.as_ref());
     let Some(env) = env else {
         return;
     };
-    if batch.is_empty() {
+    if out.is_empty() {
         return;
     }
     // SAFETY: on the JS thread inside a napi callback, with a live env and callback.
-    let _ = unsafe { deliver(&env, callback, batch) };
+    let _ = unsafe { deliver(&env, callback, out) };
 }
 
-/// Calls `callback(batch)` with the global object as `this`.
+/// Calls `callback(...out)` with the global object as `this`.
 ///
 /// # Safety
 /// Must run on the JavaScript thread of `env`, inside a napi callback; `callback` must be a
 /// function of that env.
-unsafe fn deliver(env: &Env, callback: sys::napi_value, batch: Batch) -> napi::Result<()> {
-    let raw = env.raw();
-    // SAFETY: the env is live for this callback (caller); the batch value belongs to it.
+unsafe fn deliver<Out: Delivery>(
+    env: &Env,
+    callback: sys::napi_value,
+    out: Out,
+) -> napi::Result<()> {
+    // SAFETY: the env is live for this callback (caller); the arguments belong to it.
     unsafe {
-        let args = [Batch::to_napi_value(raw, batch)?];
-        call_global(raw, callback, &args, "calling the completion callback")
+        let args = out.into_args(env)?;
+        call_global(
+            env.raw(),
+            callback,
+            &args,
+            "calling the completion callback",
+        )
     }
 }
 
@@ -383,9 +416,9 @@ unsafe fn deliver(env: &Env, callback: sys::napi_value, batch: Batch) -> napi::R
 /// handed over in [`start`] is given back.
 ///
 /// # Safety
-/// `data` must be the `Box<Arc<T>>` made by [`start::<T>`] for this same `T`; napi calls the
-/// finaliser exactly once.
-unsafe extern "C" fn finalize<T: Source>(
+/// `data` must be the `Box<Arc<T>>` made by [`start::<T, Out>`] for this same `T`; napi calls
+/// the finaliser exactly once.
+unsafe extern "C" fn finalize<T: Source<Out>, Out: Delivery>(
     _env: sys::napi_env,
     data: *mut c_void,
     _hint: *mut c_void,
