@@ -1,6 +1,6 @@
-//! What the JavaScript thread, the supervisor thread and the completion channel share: the
-//! books and children behind one mutex, the completions waiting for JavaScript, and the
-//! supervisor's wake-up.
+//! What the JavaScript thread, the supervisor and result threads and the completion channel
+//! share: the books and children behind one mutex, the completions waiting for JavaScript, the
+//! supervisor's wake-up and the result thread's doorbell.
 
 use std::os::fd::{AsFd, AsRawFd};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
