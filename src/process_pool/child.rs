@@ -8,7 +8,7 @@
 //! and it ends with `_exit`, never running destructors or atexit handlers of the parent's state.
 
 use std::os::fd::{AsRawFd, RawFd};
-use std::sync::atomic::{AtomicBool, AtomicI32, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicI32, AtomicPtr, AtomicU64, Ordering};
 
 use crate::kernels::{Ctx, RawView};
 use crate::shm::segment::Mapped;
@@ -16,6 +16,7 @@ use crate::sys::after_fork;
 
 use super::fork::Control;
 use super::kernels::{self, Fail};
+use super::mailbox::Doorbell;
 use super::protocol::{Done, Loc, Msg, PartOutcome, PartSpec};
 use super::socket::{self, Received};
 
@@ -28,6 +29,10 @@ pub(super) const MAX_MAPPED: usize = 64;
 static CHILD_SOCKET: AtomicI32 = AtomicI32::new(-1);
 /// In a child: the sequence number of the part it is running.
 static CHILD_SEQ: AtomicU64 = AtomicU64::new(0);
+/// In a child: its control page (test kernels write into its mailbox); null in the parent.
+static CHILD_CONTROL: AtomicPtr<Control> = AtomicPtr::new(std::ptr::null_mut());
+/// In a child: the pool's doorbell; null in the parent.
+static CHILD_DOORBELL: AtomicPtr<Doorbell> = AtomicPtr::new(std::ptr::null_mut());
 
 /// Everything a child needs, prepared by the parent before `fork`.
 #[derive(Debug)]
@@ -36,6 +41,8 @@ pub(super) struct Setup {
     pub(super) sock: RawFd,
     /// The child's control page (shared with the parent): the cancel flag, the part started.
     pub(super) control: *const Control,
+    /// The pool's doorbell (shared with the parent), rung after writing a result.
+    pub(super) doorbell: *const Doorbell,
     /// The parent's pid.
     pub(super) parent: libc::pid_t,
     /// Segment mappings inherited from the parent, to unmap (persistent children only).
@@ -141,6 +148,8 @@ unsafe fn become_worker(setup: &Setup) {
         libc::syscall(libc::SYS_close_range, sock + 1, libc::c_uint::MAX, 0);
     }
     CHILD_SOCKET.store(setup.sock, Ordering::Relaxed);
+    CHILD_CONTROL.store(setup.control.cast_mut(), Ordering::Relaxed);
+    CHILD_DOORBELL.store(setup.doorbell.cast_mut(), Ordering::Relaxed);
 }
 
 /// A persistent child: unmaps the segments it inherited, then runs the parts it is sent until
@@ -162,7 +171,10 @@ pub(super) unsafe fn persistent_main(setup: &Setup) -> ! {
     // SAFETY: the control page is a MAP_SHARED mapping made before the fork; the parent
     // unmaps its copy only after reaping us.
     let control = unsafe { &*setup.control };
-    let body = std::panic::AssertUnwindSafe(|| serve(setup.sock, control));
+    // SAFETY: as for the control page: a MAP_SHARED mapping made before the fork, which this
+    // process's copy keeps mapped until it exits.
+    let doorbell = unsafe { &*setup.doorbell };
+    let body = std::panic::AssertUnwindSafe(|| serve(setup.sock, control, doorbell));
     // The panic hook ends the child before unwinding; this only guards against a hook that
     // was replaced without chaining ours.
     let _ = std::panic::catch_unwind(body);
@@ -190,10 +202,38 @@ pub(super) unsafe fn one_shot_main(setup: &Setup, seq: u64, part: &PartSpec) -> 
 /// A persistent child's mapped segments: (id, base, len).
 type Maps = Vec<(u64, usize, usize)>;
 
-fn serve(sock: RawFd, control: &Control) {
+/// Serves the parts posted in the mailbox. Each request first has the child read what its
+/// socket holds (segments to map and unmap, sent before the request), then take the part
+/// posted, if a new one was. Ends when the socket closes.
+fn serve(sock: RawFd, control: &Control, doorbell: &Doorbell) {
     let mut maps: Maps = Vec::with_capacity(MAX_MAPPED);
+    let mailbox = &control.mailbox;
+    let (mut request, mut taken) = (0, 0);
     loop {
-        match socket::recv(sock, false) {
+        request = mailbox.wait(request);
+        if !read_socket(sock, &mut maps) {
+            return;
+        }
+        let Some(part) = mailbox.take_part(&mut taken) else {
+            continue;
+        };
+        // Before anything of the part is done: from here on, if this child dies, the parent
+        // fails the part's task rather than run it again elsewhere.
+        control.start(taken);
+        let done = match part {
+            Some(part) => run_part(taken, &part, control.cancel(), &maps),
+            None => Done::new(taken, PartOutcome::Invalid, 0.0, "a garbled part"),
+        };
+        mailbox.report(&done);
+        doorbell.ring();
+    }
+}
+
+/// Reads every message waiting on the socket (without blocking): maps and unmaps segments.
+/// False once the socket is closed.
+fn read_socket(sock: RawFd, maps: &mut Maps) -> bool {
+    loop {
+        match socket::recv(sock, true) {
             Received::Msg(Msg::Map { id, len }, Some(fd)) => {
                 // SAFETY: mapping a memfd the parent sent us, at a place the kernel picks.
                 let base = unsafe {
@@ -219,20 +259,49 @@ fn serve(sock: RawFd, control: &Control) {
                     unsafe { libc::munmap(base as *mut libc::c_void, len) };
                 }
             }
-            Received::Msg(Msg::Run { seq, part }, _) => {
-                // Before anything of the part is done: from here on, if this child dies, the
-                // parent fails the part's task rather than run it again elsewhere.
-                control.start(seq);
-                let done = run_part(seq, &part, control.cancel(), &maps);
-                if socket::send(sock, &Msg::Done(done), None, false).is_err() {
-                    return;
-                }
-            }
             // A stray fd that came with any other message closes as it is dropped.
-            Received::Msg(..) | Received::Garbage | Received::Empty => {}
-            Received::Eof | Received::Error => return,
+            Received::Msg(..) | Received::Garbage => {}
+            Received::Empty => return true,
+            Received::Eof | Received::Error => return false,
         }
     }
+}
+
+/// Test kernels: writes the part's result (`value`) into the mailbox and dies before ringing
+/// the doorbell, as a child killed right between the two would.
+#[cfg(any(test, feature = "test-kernels"))]
+pub(super) fn report_then_exit(value: f64) -> ! {
+    let control = CHILD_CONTROL.load(Ordering::Relaxed);
+    if !control.is_null() {
+        let seq = CHILD_SEQ.load(Ordering::Relaxed);
+        // SAFETY: set by `become_worker` to this child's control page, mapped until it exits.
+        let mailbox = unsafe { &(*control).mailbox };
+        mailbox.report(&Done::ok(seq, super::protocol::Reply::Value(value)));
+    }
+    exit_now(0)
+}
+
+/// Test kernels: writes garbage results into the mailbox (a length past the buffer, bytes
+/// that are no message, a result for another part), ringing for each, then exits with `code`.
+#[cfg(any(test, feature = "test-kernels"))]
+pub(super) fn garbage_then_exit(code: i32) -> ! {
+    let control = CHILD_CONTROL.load(Ordering::Relaxed);
+    let doorbell = CHILD_DOORBELL.load(Ordering::Relaxed);
+    if !control.is_null() && !doorbell.is_null() {
+        let seq = CHILD_SEQ.load(Ordering::Relaxed);
+        // SAFETY: as in `report_then_exit`; the doorbell likewise.
+        let (mailbox, doorbell) = unsafe { (&(*control).mailbox, &*doorbell) };
+        let other = Done::ok(seq.wrapping_add(1000), super::protocol::Reply::Value(1.0));
+        mailbox.write_done_len(u32::MAX);
+        doorbell.ring();
+        mailbox.write_done(&[0xff; 100]);
+        doorbell.ring();
+        mailbox.write_done(&[]);
+        doorbell.ring();
+        mailbox.report(&other);
+        doorbell.ring();
+    }
+    exit_now(code)
 }
 
 /// Runs one part with the serial kernel context and reports how it went.

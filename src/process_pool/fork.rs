@@ -13,6 +13,7 @@ use crate::shm::segment;
 use crate::sys::{pidfd, SysError};
 
 use super::child::{self, Setup};
+use super::mailbox::{Doorbell, Mailbox};
 use super::protocol::PartSpec;
 use super::release;
 
@@ -30,6 +31,8 @@ pub(super) struct Control {
     /// (nothing of it was done: it may run on another child) from one it started (its writes
     /// may be half done: its task fails). See `README.md` here.
     started: AtomicU64,
+    /// Parts in, results out (persistent children).
+    pub(super) mailbox: Mailbox,
 }
 
 impl Control {
@@ -53,29 +56,33 @@ impl Control {
     }
 }
 
-/// The page holding one child's [`Control`].
+/// A page (or a few) of memory shared with the children forked after it was made, holding a
+/// `T` that is valid all zero and accessed only through atomics.
 #[derive(Debug)]
-pub(super) struct ControlPage {
-    page: NonNull<Control>,
+pub(super) struct SharedPage<T> {
+    page: NonNull<T>,
 }
 
 // SAFETY: the page is a MAP_SHARED mapping owned by this value, accessed only through the
-// atomics of the `Control` at its start.
-unsafe impl Send for ControlPage {}
+// atomics of the `T` at its start.
+unsafe impl<T> Send for SharedPage<T> {}
 // SAFETY: as above.
-unsafe impl Sync for ControlPage {}
+unsafe impl<T> Sync for SharedPage<T> {}
 
 const PAGE: usize = 4096;
-const _: () = assert!(std::mem::size_of::<Control>() <= PAGE);
 
-impl ControlPage {
-    fn new() -> Result<Self, Errno> {
-        // SAFETY: a fresh shared anonymous mapping of one page, zero-filled (a valid `Control`:
-        // cancel off, nothing started); page-aligned, so aligned for `Control`.
+impl<T> SharedPage<T> {
+    const LEN: usize = std::mem::size_of::<T>().next_multiple_of(PAGE);
+
+    /// # Safety
+    /// All-zero bytes must be a valid `T`, and `T` must be made of atomics only.
+    pub(super) unsafe fn new() -> Result<Self, Errno> {
+        // SAFETY: a fresh shared anonymous mapping, zero-filled (a valid `T`, by the caller's
+        // promise); page-aligned, so aligned for `T` (whose alignment is at most 8).
         let page = unsafe {
             libc::mmap(
                 std::ptr::null_mut(),
-                PAGE,
+                Self::LEN,
                 libc::PROT_READ | libc::PROT_WRITE,
                 libc::MAP_SHARED | libc::MAP_ANONYMOUS,
                 -1,
@@ -85,28 +92,27 @@ impl ControlPage {
         if page == libc::MAP_FAILED {
             return Err(Errno::last());
         }
-        let page = NonNull::new(page.cast::<Control>()).ok_or(Errno::EINVAL)?;
+        let page = NonNull::new(page.cast::<T>()).ok_or(Errno::EINVAL)?;
         Ok(Self { page })
     }
 
-    pub(super) fn get(&self) -> &Control {
-        // SAFETY: the page is mapped, aligned and zero-initialised (a valid `Control`) while
-        // `self` lives; every access is atomic.
+    pub(super) fn get(&self) -> &T {
+        // SAFETY: the page is mapped, aligned and initialised (a valid `T`) while `self`
+        // lives; every access is atomic.
         unsafe { self.page.as_ref() }
     }
-
-    pub(super) fn cancel(&self) -> &AtomicBool {
-        self.get().cancel()
-    }
 }
 
-impl Drop for ControlPage {
+impl<T> Drop for SharedPage<T> {
     fn drop(&mut self) {
-        // SAFETY: our own mapping of one page; the child (the only other user) has been
-        // reaped by the time a slot, and so its control page, is dropped.
-        unsafe { libc::munmap(self.page.as_ptr().cast(), PAGE) };
+        // SAFETY: our own mapping. A child's own mapping of it (a copy made by fork) is not
+        // touched: it stays until that child is gone.
+        unsafe { libc::munmap(self.page.as_ptr().cast(), Self::LEN) };
     }
 }
+
+/// The page holding one child's [`Control`].
+pub(super) type ControlPage = SharedPage<Control>;
 
 /// A forked child, seen from the parent.
 #[derive(Debug)]
@@ -117,6 +123,8 @@ pub(super) struct Child {
     /// The parent's end of the socketpair.
     pub(super) sock: OwnedFd,
     pub(super) control: ControlPage,
+    /// How many results were read from its mailbox (see [`Mailbox::take_done`]).
+    pub(super) reported: u32,
 }
 
 impl Child {
@@ -154,7 +162,7 @@ pub(super) enum Kind<'a> {
 
 /// Forks a child. Called on the JavaScript thread only; the child runs only the code in
 /// `child.rs`. On failure nothing is left behind.
-pub(super) fn spawn(kind: Kind<'_>) -> Result<Child, SysError> {
+pub(super) fn spawn(kind: Kind<'_>, doorbell: &Doorbell) -> Result<Child, SysError> {
     child::install_panic_hook();
     release::check_allocator();
     let (sock, theirs) = socketpair(
@@ -164,7 +172,9 @@ pub(super) fn spawn(kind: Kind<'_>) -> Result<Child, SysError> {
         SockFlag::SOCK_CLOEXEC,
     )
     .map_err(|e| SysError::new("socketpair", e))?;
-    let control = ControlPage::new().map_err(|e| SysError::new("mmap", e))?;
+    // SAFETY: a `Control` is atomics only, all zero valid (cancel off, nothing started,
+    // nothing posted or reported).
+    let control = unsafe { ControlPage::new() }.map_err(|e| SysError::new("mmap", e))?;
     // A persistent child unmaps every segment it inherits, so it holds memory only while it
     // is asked to: list them with the registry locked across the fork, so the list is exact.
     let (registry, inherited) = match kind {
@@ -177,6 +187,7 @@ pub(super) fn spawn(kind: Kind<'_>) -> Result<Child, SysError> {
     let setup = Setup {
         sock: theirs.as_raw_fd(),
         control: control.get(),
+        doorbell,
         parent: std::process::id() as libc::pid_t,
         inherited,
     };
@@ -206,6 +217,7 @@ pub(super) fn spawn(kind: Kind<'_>) -> Result<Child, SysError> {
                 pidfd,
                 sock,
                 control,
+                reported: 0,
             })
         }
     }

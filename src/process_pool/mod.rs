@@ -9,7 +9,11 @@
 //!   part queue; each event returns the actions to perform (which part goes to which child).
 //! - [`perform`]: the books and the children behind the pool's mutex; performs the actions.
 //! - [`shared`]: what the JavaScript thread, the supervisor and the completion channel share.
-//! - [`supervisor`]: the thread that reads results, reaps exits and wakes JavaScript.
+//! - [`mailbox`]: parts and results handed over in each child's control page, with futex
+//!   wake-ups (the socket carries only segments' memfds, a panic's report, one-shot results).
+//! - [`results`]: the thread that reads the mailboxes when the pool's doorbell rings.
+//! - [`supervisor`]: the thread that reaps exits (and reads one-shot results) and wakes
+//!   JavaScript.
 //!
 //! Two ways to run a task (see `README.md` here): when every view lies in SharedMemory, its
 //! parts go to the persistent children; otherwise one child per part is forked on the spot and
@@ -19,9 +23,11 @@
 mod child;
 mod fork;
 mod kernels;
+mod mailbox;
 mod perform;
 mod protocol;
 mod release;
+mod results;
 mod shared;
 mod socket;
 mod state;
@@ -79,6 +85,9 @@ impl NativeProcessPool {
             let wake =
                 EventFd::from_value_and_flags(0, EfdFlags::EFD_CLOEXEC | EfdFlags::EFD_NONBLOCK)
                     .map_err(|e| SysError::new("eventfd", e).throw(&env, "", ""))?;
+            // SAFETY: a `Doorbell` is atomics only, all zero valid (nothing rung, no sleeper).
+            let doorbell = unsafe { fork::SharedPage::new() }
+                .map_err(|e| SysError::new("mmap", e).throw(&env, "", ""))?;
             let shared = Arc::new(Shared {
                 state: Mutex::new(Locked::new(State::new(processes))),
                 completions: SegQueue::new(),
@@ -89,6 +98,8 @@ impl NativeProcessPool {
                 in_flight: AtomicUsize::new(0),
                 processes,
                 supervisor: Mutex::new(None),
+                doorbell,
+                results: Mutex::new(None),
             });
             if let Err(e) = shared.top_up() {
                 shared.shutdown();
@@ -108,6 +119,20 @@ impl NativeProcessPool {
                     )
                 })?;
             *shared.supervisor.lock().unwrap_or_else(|e| e.into_inner()) = Some(handle);
+            let for_thread = shared.clone();
+            let handle = std::thread::Builder::new()
+                .name("native-parallel-process-results".into())
+                .spawn(move || results::run(&for_thread))
+                .map_err(|e| {
+                    shared.shutdown();
+                    throw(
+                        &env,
+                        ErrorKind::Error,
+                        "ERR_NATIVE_POOL",
+                        &format!("could not start the result thread: {e}"),
+                    )
+                })?;
+            *shared.results.lock().unwrap_or_else(|e| e.into_inner()) = Some(handle);
             let started =
                 completion::start(&shared, &env, "native-parallel:ProcessPool", &on_complete.0);
             if let Err(e) = started {
@@ -212,7 +237,7 @@ impl NativeProcessPool {
             if one_shot {
                 let mut forked = Vec::with_capacity(parts.len());
                 for part in &parts {
-                    match fork::spawn(Kind::OneShot { seq: 0, part }) {
+                    match fork::spawn(Kind::OneShot { seq: 0, part }, self.shared.doorbell.get()) {
                         Ok(child) => forked.push(child),
                         Err(e) => {
                             for child in &forked {

@@ -1,6 +1,7 @@
 //! What lives behind the pool's mutex: the books ([`State`], no I/O) and the children they
 //! name by [`SlotId`]; and the one place that performs the books' [`Action`]s on the children
-//! (sends on their sockets, raises their cancel flags, kills those that cannot be sent to).
+//! (sends on their sockets, posts parts in their mailboxes, raises their cancel flags, kills
+//! those that cannot be sent to).
 //!
 //! Actions are performed under the mutex, in the order the books returned them, so a child's
 //! cancel flag is cleared right before its part is sent and raised only for the part the books
@@ -131,12 +132,14 @@ impl Locked {
                 Action::Unmap { slot, segment } => {
                     if let Some(child) = self.children.get(&slot) {
                         let unmap = Msg::Unmap { id: segment };
-                        let _ = socket::send(child.sock.as_raw_fd(), &unmap, None, true);
+                        if socket::send(child.sock.as_raw_fd(), &unmap, None, true).is_ok() {
+                            child.control.get().mailbox.poke();
+                        }
                     }
                 }
                 Action::Cancel { slot } => {
                     if let Some(child) = self.children.get(&slot) {
-                        child.control.cancel().store(true, Ordering::Relaxed);
+                        child.control.get().cancel().store(true, Ordering::Relaxed);
                     }
                 }
                 Action::Settle { id, task } => after.settled.push((id, task)),
@@ -145,7 +148,29 @@ impl Locked {
         }
     }
 
-    /// Sends part `seq` to the child of `slot`, unmapping and mapping segments first.
+    /// Takes the result the child of `slot` wrote in its mailbox, if it wrote one since the
+    /// last look. A record that does not decode is ignored, as garbage on the socket was.
+    pub(super) fn read_mailbox(&mut self, slot: SlotId, after: &mut After) {
+        let Some(child) = self.children.get_mut(&slot) else {
+            return;
+        };
+        let mailbox = &child.control.get().mailbox;
+        if let Some(Some(done)) = mailbox.take_done(&mut child.reported) {
+            let actions = self.state.done(slot, done);
+            self.perform(actions, after);
+        }
+    }
+
+    /// Takes the results in every child's mailbox (the doorbell rang).
+    pub(super) fn read_mailboxes(&mut self, after: &mut After) {
+        let slots: Vec<SlotId> = self.state.slots().collect();
+        for slot in slots {
+            self.read_mailbox(slot, after);
+        }
+    }
+
+    /// Hands part `seq` to the child of `slot`: unmap and map segments on its socket, then
+    /// post the part in its mailbox.
     ///
     /// Sends never block (the JavaScript thread may be the caller): an idle child has read
     /// everything sent to it, so a full socket means it is stopped or stuck. Such a child, or
@@ -182,8 +207,9 @@ impl Locked {
                 }
             }
         }
-        child.control.cancel().store(false, Ordering::Relaxed);
-        ok &= socket::send(sock, &Msg::Run { seq, part: *part }, None, true).is_ok();
+        child.control.get().cancel().store(false, Ordering::Relaxed);
+        // The child reads the socket before it takes the part: what was sent is there.
+        ok = ok && child.control.get().mailbox.post(seq, part);
         if !ok {
             child.kill();
         }

@@ -1,6 +1,6 @@
-//! What the JavaScript thread, the supervisor thread and the completion channel share: the
-//! books and children behind one mutex, the completions waiting for JavaScript, and the
-//! supervisor's wake-up.
+//! What the JavaScript thread, the supervisor and result threads and the completion channel
+//! share: the books and children behind one mutex, the completions waiting for JavaScript, the
+//! supervisor's wake-up and the result thread's doorbell.
 
 use std::os::fd::{AsFd, AsRawFd};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
@@ -15,7 +15,8 @@ use crate::core::completion::{Batch, Channel, Source};
 use crate::core::task::{batch_of, Completion, PROCESS_POOL_WIDTH};
 use crate::sys::SysError;
 
-use super::fork::{self, Kind};
+use super::fork::{self, Kind, SharedPage};
+use super::mailbox::Doorbell;
 use super::perform::{After, Locked};
 use super::state;
 
@@ -36,6 +37,10 @@ pub(crate) struct Shared {
     pub(super) in_flight: AtomicUsize,
     pub(super) processes: usize,
     pub(super) supervisor: Mutex<Option<JoinHandle<()>>>,
+    /// Rung by the children after writing a result, and by `shutdown`.
+    pub(super) doorbell: SharedPage<Doorbell>,
+    /// The thread reading results (`results.rs`).
+    pub(super) results: Mutex<Option<JoinHandle<()>>>,
 }
 
 impl Source for Shared {
@@ -101,7 +106,7 @@ impl Shared {
         let mut result = Ok(());
         let mut after = After::default();
         while missing > 0 && !self.stopping.load(Ordering::Acquire) {
-            match fork::spawn(Kind::Persistent) {
+            match fork::spawn(Kind::Persistent, self.doorbell.get()) {
                 Ok(child) => {
                     self.lock().add_child(child, &mut after);
                     missing -= 1;
@@ -140,13 +145,12 @@ impl Shared {
     pub(super) fn shutdown(&self) -> Vec<u32> {
         self.stopping.store(true, Ordering::Release);
         self.poke();
-        let handle = self
-            .supervisor
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .take();
-        if let Some(handle) = handle {
-            let _ = handle.join();
+        self.doorbell.get().ring();
+        for thread in [&self.supervisor, &self.results] {
+            let handle = thread.lock().unwrap_or_else(|e| e.into_inner()).take();
+            if let Some(handle) = handle {
+                let _ = handle.join();
+            }
         }
         self.wake.lock().unwrap_or_else(|e| e.into_inner()).take();
         self.lock().shutdown()

@@ -1,7 +1,9 @@
 //! The supervisor thread: one per pool. It sleeps in `poll(2)` on an eventfd (the JavaScript
-//! thread's "look again"), every child's socket (results) and every child's pidfd (exits),
-//! records results and exits in the books (which hand out queued parts as children free up),
-//! finishes ended tasks (the parent's merge for `sort`) and wakes the JavaScript thread.
+//! thread's "look again"), every child's socket (a panic's report, a one-shot child's result)
+//! and every child's pidfd (exits), records results and exits in the books (which hand out
+//! queued parts as children free up), finishes ended tasks (the parent's merge for `sort`) and
+//! wakes the JavaScript thread. A persistent child's results come through its mailbox and the
+//! result thread (`results.rs`); a dead child's mailbox is read here before its exit is booked.
 //!
 //! Only this thread removes children (after reaping them), and the JavaScript thread only adds
 //! them, so every fd this thread polls stays open while it polls. It never forks: the
@@ -71,6 +73,8 @@ pub(super) fn run(shared: &Shared) {
                 let Some((code, signal)) = locked.child(slot).and_then(|c| c.reap(false)) else {
                     continue;
                 };
+                // A result it wrote and did not live to ring the doorbell for.
+                locked.read_mailbox(slot, &mut after);
                 locked.exited(slot, code, signal, &mut after);
             }
         }

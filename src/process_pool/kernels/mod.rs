@@ -357,6 +357,28 @@ static INTERNAL: &[ProcKernel] = &[
             super::child::exit_now(p.first().copied().unwrap_or(0.0) as i32)
         }),
     },
+    // Writes its result (the number `code`) into the mailbox and exits before ringing.
+    #[cfg(any(test, feature = "test-kernels"))]
+    ProcKernel {
+        name: "__report_exit",
+        kernel: None,
+        outputs: &[],
+        plan: whole,
+        part: Part::Custom(|p, _, _| {
+            super::child::report_then_exit(p.first().copied().unwrap_or(0.0))
+        }),
+    },
+    // Writes garbage results into the mailbox, then exits with `code`.
+    #[cfg(any(test, feature = "test-kernels"))]
+    ProcKernel {
+        name: "__garbage",
+        kernel: None,
+        outputs: &[],
+        plan: whole,
+        part: Part::Custom(|p, _, _| {
+            super::child::garbage_then_exit(p.first().copied().unwrap_or(0.0) as i32)
+        }),
+    },
 ];
 
 /// The kernel with this name.
