@@ -105,34 +105,26 @@ impl NativeProcessPool {
                 shared.shutdown();
                 return Err(e.throw(&env, "", ""));
             }
-            let for_thread = shared.clone();
-            let handle = std::thread::Builder::new()
-                .name("native-parallel-process-pool".into())
-                .spawn(move || supervisor::run(&for_thread))
-                .map_err(|e| {
-                    shared.shutdown();
-                    throw(
-                        &env,
-                        ErrorKind::Error,
-                        "ERR_NATIVE_POOL",
-                        &format!("could not start the supervisor thread: {e}"),
-                    )
-                })?;
-            *shared.supervisor.lock().unwrap_or_else(|e| e.into_inner()) = Some(handle);
-            let for_thread = shared.clone();
-            let handle = std::thread::Builder::new()
-                .name("native-parallel-process-results".into())
-                .spawn(move || results::run(&for_thread))
-                .map_err(|e| {
-                    shared.shutdown();
-                    throw(
-                        &env,
-                        ErrorKind::Error,
-                        "ERR_NATIVE_POOL",
-                        &format!("could not start the result thread: {e}"),
-                    )
-                })?;
-            *shared.results.lock().unwrap_or_else(|e| e.into_inner()) = Some(handle);
+            // The supervisor (exits, one-shot results) and the result thread (mailboxes).
+            let started = start_thread(&shared, "native-parallel-process-pool", supervisor::run)
+                .map(|h| *shared.supervisor.lock().unwrap_or_else(|e| e.into_inner()) = Some(h))
+                .map_err(|e| ("supervisor", e))
+                .and_then(|()| {
+                    start_thread(&shared, "native-parallel-process-results", results::run)
+                        .map(|h| {
+                            *shared.results.lock().unwrap_or_else(|e| e.into_inner()) = Some(h)
+                        })
+                        .map_err(|e| ("result", e))
+                });
+            if let Err((what, e)) = started {
+                shared.shutdown();
+                return Err(throw(
+                    &env,
+                    ErrorKind::Error,
+                    "ERR_NATIVE_POOL",
+                    &format!("could not start the {what} thread: {e}"),
+                ));
+            }
             let started =
                 completion::start(&shared, &env, "native-parallel:ProcessPool", &on_complete.0);
             if let Err(e) = started {
@@ -401,4 +393,16 @@ fn resolve_views(env: &Env, views: &[RawView], segments: &[f64]) -> napi::Result
             })
         })
         .collect()
+}
+
+/// Starts one of the pool's threads running `run` on the shared state.
+fn start_thread(
+    shared: &Arc<Shared>,
+    name: &str,
+    run: fn(&Shared),
+) -> std::io::Result<std::thread::JoinHandle<()>> {
+    let for_thread = shared.clone();
+    std::thread::Builder::new()
+        .name(name.into())
+        .spawn(move || run(&for_thread))
 }
