@@ -12,6 +12,8 @@ const path = require('node:path');
 const { Worker, MessageChannel, receiveMessageOnPort } = require('node:worker_threads');
 const { kStartup } = require('./common');
 const { binaryPath } = require('../native');
+const { errorRecord } = require('./serialize');
+const { cloneError } = require('./submit');
 
 const RUNTIME = path.join(__dirname, 'runtime.js');
 
@@ -25,9 +27,9 @@ class PoolWorker {
 
   /**
    * @param {{ slot: number, pool: number, route: number, options: Record<string, any>,
-   *   onPortMessage: (pw: PoolWorker, message: any) => void }} init
+   *   holdOf: (id: number) => { value: any, transferList?: any[] } | null | undefined }} init
    */
-  constructor({ slot, pool, route, options, onPortMessage }) {
+  constructor({ slot, pool, route, options, holdOf }) {
     this.slot = slot;
     /** This Worker's own wake word (a cache line of its own): bumped and notified to wake it. */
     this.wakeWord = new Int32Array(new SharedArrayBuffer(64), 0, 1);
@@ -41,8 +43,8 @@ class PoolWorker {
     });
     const { port1, port2 } = new MessageChannel();
     this.port = port1;
-    this.onPortMessage = onPortMessage;
-    port1.on('message', (message) => onPortMessage(this, message));
+    this.holdOf = holdOf;
+    port1.on('message', (message) => this.#receive(message));
     port1.unref();
     const startup = { addon: binaryPath(), pool, slot, wake: this.wakeWord, route, concurrency: options.concurrentTasksPerWorker, spinMicros: options.spinMicros, port: port2 };
     this.worker.postMessage({ [kStartup]: startup }, [port2]);
@@ -82,8 +84,27 @@ class PoolWorker {
       }
       const entry = receiveMessageOnPort(this.port);
       if (entry === undefined) return { found: false };
-      this.onPortMessage(this, entry.message);
+      this.#receive(entry.message);
     }
+  }
+
+  /**
+   * A message on the port: the Worker asks for a task's value (one that holds a
+   * SharedArrayBuffer or moves values), or sends a result that bytes could not carry.
+   */
+  #receive(message) {
+    if (message.pull !== undefined) {
+      const hold = this.holdOf(message.pull);
+      if (!hold) return;
+      try {
+        this.port.postMessage({ id: message.pull, task: hold.value }, hold.transferList ?? []);
+      } catch (err) {
+        this.port.postMessage({ id: message.pull, error: errorRecord(cloneError(err)) });
+      }
+      hold.value = undefined;
+      return;
+    }
+    this.results.set(message.id, message.result);
   }
 
   /** Stops the Worker; resolves once it exited. */
