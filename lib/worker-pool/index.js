@@ -18,7 +18,7 @@ const common = require('./common');
 const ser = require('./serialize');
 const { fillOptions, runOptions, toPath } = require('./options');
 const { TimingHistograms, histogramView } = require('./histogram');
-const { WorkerSet } = require('./workers');
+const { WorkerSet, startWorkers } = require('./workers');
 const { aborted, encodeTask } = require('./submit');
 const { PiscinaStatics } = require('./statics');
 
@@ -69,10 +69,17 @@ class WorkerPool extends PiscinaStatics {
     this.#maxThreads = Math.ceil(filled.maxThreads);
     this.#capacity = this.#maxThreads * filled.concurrentTasksPerWorker;
     if (filled.recordTiming) this.#histograms = new TimingHistograms();
-    this.#native = new (loadNative('WorkerPool').NativeWorkerPool)((batch, count) => this.#onComplete(batch, count));
-    if (filled.filename !== null) this.#defaultRoute = this.#route(filled.filename, filled.name);
+    // The minThreads Workers' threads start first, all at once: they boot while this thread loads the addon.
+    const started = startWorkers(filled, filled.minThreads);
+    try {
+      this.#native = new (loadNative('WorkerPool').NativeWorkerPool)((batch, count) => this.#onComplete(batch, count));
+      if (filled.filename !== null) this.#defaultRoute = this.#route(filled.filename, filled.name);
+    } catch (err) {
+      for (const pw of started) pw.terminate();
+      throw err;
+    }
     this.#workers = new WorkerSet({ native: this.#native, options: filled, maxThreads: this.#maxThreads, route: this.#defaultRoute, host: this.#host() });
-    this.#workers.ensure();
+    this.#workers.ensure(started);
   }
 
   // ----- running tasks -------------------------------------------------------------------

@@ -69,18 +69,23 @@ class WorkerSet {
     return [...this.#workers.values()].map((pw) => pw.worker);
   }
 
-  /** Starts Workers up to what the pending tasks need (at least minThreads, at most maxThreads). */
-  ensure() {
+  /**
+   * Starts Workers up to what the pending tasks need (at least minThreads, at most maxThreads).
+   * @param {PoolWorker[]} [started] Workers started already (`startWorkers`), used first
+   */
+  ensure(started = []) {
     if (this.#host.stopping() || this.bootFailed) return;
     const per = this.#options.concurrentTasksPerWorker;
     const want = Math.max(this.#options.minThreads, Math.min(this.#maxThreads, Math.ceil(this.#host.pendingSize() / per)));
-    while (this.#workers.size < want) this.#add();
+    while (this.#workers.size < want) this.#add(started.shift() ?? new PoolWorker(this.#options));
+    for (const pw of started) pw.terminate(); // not needed after all
   }
 
-  #add() {
+  /** @param {PoolWorker} pw */
+  #add(pw) {
     const host = this.#host;
     const slot = this.#native.addWorker();
-    const pw = new PoolWorker({ slot, pool: this.#native.id, route: this.#route, options: this.#options, holdOf: host.holdOf });
+    pw.attach({ slot, pool: this.#native.id, route: this.#route, options: this.#options, holdOf: host.holdOf });
     this.#workers.set(slot, pw);
     const { worker } = pw;
     worker.on('message', (message) => host.emit('message', message));
@@ -200,4 +205,16 @@ class WorkerSet {
   }
 }
 
-module.exports = { WorkerSet };
+/**
+ * Starts `count` Workers' threads before the pool exists: a new pool calls it before it loads
+ * the addon, so that load overlaps the Workers' start (most of a cold pool's time to its first
+ * result). Hand them to `ensure()`, or `terminate()` them.
+ * @param {Record<string, any>} options the pool's
+ * @param {number} count
+ * @returns {PoolWorker[]}
+ */
+function startWorkers(options, count) {
+  return Array.from({ length: count }, () => new PoolWorker(options));
+}
+
+module.exports = { WorkerSet, startWorkers };
