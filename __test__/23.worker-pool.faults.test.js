@@ -4,6 +4,7 @@
 // memory, aborts of queued and running tasks, tasks that cannot be sent or cannot be found.
 
 const path = require('node:path');
+const { execFile } = require('node:child_process');
 const { WorkerPool } = require('..');
 
 const fixture = (name) => path.join(__dirname, 'fixtures', 'worker-pool', name);
@@ -145,6 +146,26 @@ describe('WorkerPool faults', () => {
     for (const [options, code] of cases) {
       expect(() => new WorkerPool(options)).toThrow(expect.objectContaining({ code }));
     }
+  });
+
+  test('a pool made where the addon cannot load throws ERR_UNSUPPORTED_PLATFORM and leaves no Worker behind', async () => {
+    // The minThreads Workers start before the addon loads: they must be stopped, or this
+    // process would stay alive, its Workers waiting for a pool that never came.
+    const root = path.join(__dirname, '..');
+    const script = `
+      require(${JSON.stringify(path.join(root, 'lib', 'native.js'))}).useBinary('/nonexistent/native-parallel.node');
+      const { WorkerPool } = require(${JSON.stringify(root)});
+      try {
+        new WorkerPool({ filename: ${JSON.stringify(fixture('noop.js'))}, minThreads: 2, maxThreads: 2 });
+        console.log('made');
+      } catch (err) {
+        console.log(err.code);
+      }`;
+    const { code, stdout } = await new Promise((resolve) => {
+      execFile(process.execPath, ['-e', script], { timeout: 30000 }, (err, out) => resolve({ code: err ? (err.code ?? err.signal) : 0, stdout: out }));
+    });
+    expect(stdout.trim()).toBe('ERR_UNSUPPORTED_PLATFORM');
+    expect(code).toBe(0);
   });
 });
 

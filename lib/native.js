@@ -11,7 +11,6 @@
 
 const fs = require('node:fs');
 const path = require('node:path');
-const { unsupportedPlatform } = require('./errors');
 
 /** @returns {string} e.g. `linux-x64-gnu` */
 let triple;
@@ -85,7 +84,8 @@ function loadNative(feature = 'native-parallel') {
   }
   const name = path.basename(binaryPath());
   const hint = testing() ? `; ${TEST_KERNELS_ENV}=1 asks for the test build: \`node scripts/build.js --test-kernels\` makes it` : '';
-  throw unsupportedPlatform(`${feature} (the native addon ${name} could not be loaded: ${failure.message.split('\n')[0]}${hint})`, failure);
+  // errors.js is loaded here, on failure only: a WorkerPool Worker loads this file as it starts.
+  throw require('./errors').unsupportedPlatform(`${feature} (the native addon ${name} could not be loaded: ${failure.message.split('\n')[0]}${hint})`, failure);
 }
 
 module.exports = { loadNative, useBinary, binaryName, binaryPath, platformTriple, testBinaryName, TEST_KERNELS_ENV };

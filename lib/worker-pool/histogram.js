@@ -65,4 +65,22 @@ class TimingHistograms {
   }
 }
 
-module.exports = { TimingHistograms };
+/**
+ * Piscina 5's `histogram` property over `h` (null with `recordTiming: false`):
+ * `{ runTime, waitTime, resetRunTime(), resetWaitTime() }`.
+ * @param {TimingHistograms | null} h
+ */
+function histogramView(h) {
+  return {
+    get runTime() {
+      return h?.runTime;
+    },
+    get waitTime() {
+      return h?.waitTime;
+    },
+    resetRunTime: () => h?.resetRunTime(),
+    resetWaitTime: () => h?.resetWaitTime(),
+  };
+}
+
+module.exports = { TimingHistograms, histogramView };

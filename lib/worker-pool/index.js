@@ -9,22 +9,20 @@
  * @module native-parallel/lib/worker-pool
  */
 
-const { EventEmitter } = require('node:events');
 const { performance } = require('node:perf_hooks');
 const errors = require('../errors');
 const { loadNative } = require('../native');
-const { pinViews, unpinAll } = require('../shared-memory');
+const { unpinAll } = require('../shared-memory');
 const { PendingTasks } = require('../internal/task');
 const common = require('./common');
 const ser = require('./serialize');
-
-ser.sharedMemory(); // the owner checks every task's views against its SharedMemory buffers
 const { fillOptions, runOptions, toPath } = require('./options');
-const { TimingHistograms } = require('./histogram');
-const { PoolWorker } = require('./pool-worker');
+const { TimingHistograms, histogramView } = require('./histogram');
+const { WorkerSet, startWorkers } = require('./workers');
+const { aborted, encodeTask } = require('./submit');
+const { PiscinaStatics } = require('./statics');
 
 const FIELDS = 7;
-const EMPTY = Buffer.alloc(0);
 const NO_PINS = Object.freeze([]);
 /** `run()`'s options when none are given (checked options have no prototype either). */
 const NO_RUN_OPTIONS = Object.freeze(Object.create(null));
@@ -35,20 +33,7 @@ const NO_RUN_OPTIONS = Object.freeze(Object.create(null));
 const MAX_POLLS_PER_TURN = 32;
 const asyncDispose = Symbol.asyncDispose ?? Symbol.for('nodejs.asyncDispose');
 
-const aborted = (signal) => new errors.AbortError('The task has been aborted', { cause: signal.reason });
-
-function cloneError(err) {
-  const out = errors.makeError(TypeError, 'ERR_INVALID_ARG_VALUE', `The task could not be cloned: ${err.message}`);
-  out.cause = err;
-  return out;
-}
-
-/** The error a task gets when its Worker exits while running it. */
-function workerExited(code) {
-  return errors.makeError(Error, 'ERR_WORKER_EXITED', `worker exited with code: ${code}`);
-}
-
-class WorkerPool extends EventEmitter {
+class WorkerPool extends PiscinaStatics {
   #native;
   #options;
   /** the effective thread bound (Piscina's default maxThreads may be fractional) */
@@ -56,8 +41,8 @@ class WorkerPool extends EventEmitter {
   #capacity;
   /** the id of the next task (unique among unsettled tasks) */
   #nextId = 0;
-  /** @type {Map<number, PoolWorker>} */
-  #workers = new Map();
+  /** @type {WorkerSet} */
+  #workers;
   /** tasks submitted and not settled; `hold` keeps a port task's value and transferList */
   #pending = new PendingTasks();
   /** `filename\0name` → route number */
@@ -70,8 +55,6 @@ class WorkerPool extends EventEmitter {
   #needsDrain = false;
   #closing = null;
   #destroying = null;
-  #idleTimer = null;
-  #bootFailed = false;
   /** running mean of recent tasks' wait + run time (microseconds), to decide on polling */
   #expectedMicros = 0;
   #pollScheduled = false;
@@ -86,9 +69,17 @@ class WorkerPool extends EventEmitter {
     this.#maxThreads = Math.ceil(filled.maxThreads);
     this.#capacity = this.#maxThreads * filled.concurrentTasksPerWorker;
     if (filled.recordTiming) this.#histograms = new TimingHistograms();
-    this.#native = new (loadNative('WorkerPool').NativeWorkerPool)((batch, count) => this.#onComplete(batch, count));
-    if (filled.filename !== null) this.#defaultRoute = this.#route(filled.filename, filled.name);
-    this.#ensureWorkers();
+    // The minThreads Workers' threads start first, all at once: they boot while this thread loads the addon.
+    const started = startWorkers(filled, filled.minThreads);
+    try {
+      this.#native = new (loadNative('WorkerPool').NativeWorkerPool)((batch, count) => this.#onComplete(batch, count));
+      if (filled.filename !== null) this.#defaultRoute = this.#route(filled.filename, filled.name);
+    } catch (err) {
+      for (const pw of started) pw.terminate();
+      throw err;
+    }
+    this.#workers = new WorkerSet({ native: this.#native, options: filled, maxThreads: this.#maxThreads, route: this.#defaultRoute, host: this.#host() });
+    this.#workers.ensure(started);
   }
 
   // ----- running tasks -------------------------------------------------------------------
@@ -122,27 +113,13 @@ class WorkerPool extends EventEmitter {
       return Promise.reject(err);
     }
 
-    let value = task;
-    let transferList = o.transferList;
-    if (common.isMovable(task)) {
-      transferList = (transferList ?? []).concat(task[common.kTransferable]);
-      value = task[common.kValue];
+    let encoded;
+    try {
+      encoded = encodeTask(task, o.transferList);
+    } catch (err) {
+      return Promise.reject(err);
     }
-    let bytes = EMPTY;
-    let flags = 0;
-    let pinned = null;
-    if (transferList !== undefined && transferList.length > 0) {
-      flags = common.FLAG_PORT;
-    } else {
-      try {
-        const out = ser.serialize(value);
-        bytes = out.bytes;
-        if (out.sharedViews.length > 0) pinned = pinViews(out.sharedViews);
-      } catch (err) {
-        if (err !== ser.NEEDS_PORT) return Promise.reject(cloneError(err));
-        flags = common.FLAG_PORT;
-      }
-    }
+    const { value, transferList, bytes, flags, pinned } = encoded;
     const name = o.name ?? this.#options.name;
     const route = filename === this.#options.filename && name === this.#options.name ? this.#defaultRoute : this.#route(filename, name);
     const id = this.#nextId;
@@ -158,8 +135,8 @@ class WorkerPool extends EventEmitter {
 
     const hold = flags ? { value, transferList } : null;
     const promise = this.#pending.add(id, { prepared: undefined, pinned: pinned ?? NO_PINS, signal: signal ?? undefined, hold }, this.#onAbort);
-    this.#bootFailed = false;
-    this.#ensureWorkers();
+    this.#workers.bootFailed = false;
+    this.#workers.ensure();
     this.#maybeDrain();
     this.#maybePoll();
     return promise;
@@ -216,8 +193,8 @@ class WorkerPool extends EventEmitter {
     if (where >= 0) {
       // Running: its Worker is stopped (as Piscina does) and replaced.
       const pw = this.#workers.get(where);
-      if (pw) this.#removeWorker(pw, errors.makeError(Error, 'ERR_WORKER_EXITED', 'The Worker was terminated because a task it ran was aborted'));
-      this.#ensureWorkers();
+      if (pw) this.#workers.remove(pw, errors.makeError(Error, 'ERR_WORKER_EXITED', 'The Worker was terminated because a task it ran was aborted'));
+      this.#workers.ensure();
     }
     this.#maybeDrain();
   };
@@ -252,161 +229,33 @@ class WorkerPool extends EventEmitter {
       else task.reject(ser.fromErrorRecord(value));
     }
     this.#maybeDrain();
-    this.#scheduleIdleCheck();
+    this.#workers.scheduleIdleCheck();
     this.#closed?.();
   }
 
   // ----- Workers ---------------------------------------------------------------------------
 
-  /** Starts Workers up to what the pending tasks need (at least minThreads, at most maxThreads). */
-  #ensureWorkers() {
-    if (this.#closing !== null || this.#destroying !== null || this.#bootFailed) return;
-    const per = this.#options.concurrentTasksPerWorker;
-    const want = Math.max(this.#options.minThreads, Math.min(this.#maxThreads, Math.ceil(this.#pending.size / per)));
-    while (this.#workers.size < want) this.#addWorker();
-  }
-
-  #addWorker() {
-    const slot = this.#native.addWorker();
-    const pw = new PoolWorker({
-      slot,
-      pool: this.#native.id,
-      route: this.#defaultRoute,
-      options: this.#options,
-      onPortMessage: (w, message) => this.#onPortMessage(w, message),
-    });
-    this.#workers.set(slot, pw);
-    const { worker } = pw;
-    worker.on('message', (message) => this.emit('message', message));
-    worker.once('online', () => {
-      if (!pw.gone) this.emit('workerCreate', pw.info);
-    });
-    worker.on('error', (err) => this.#onWorkerFailed(pw, err, false));
-    worker.once('exit', (code) => {
-      if (!pw.gone) this.#onWorkerFailed(pw, workerExited(code), true);
-      pw.exited = true;
-      this.#closed?.();
-    });
-    pw.info = this.#describe(pw);
-    pw.unref(); // after the listeners: adding a 'message' listener refs the Worker's port
-  }
-
-  /** What 'workerCreate' and 'workerDestroy' carry (Piscina's PiscinaWorker shape). */
-  #describe(pw) {
-    const pool = this;
+  /** What the Workers ask of the pool (see Host in ./workers.js). */
+  #host() {
     return {
-      get id() {
-        return pw.threadId;
+      stopping: () => this.#closing !== null || this.#destroying !== null,
+      destroying: () => this.#destroying !== null,
+      pendingSize: () => this.#pending.size,
+      fail: (id, err) => this.#settle(id, err, undefined),
+      failQueued: (err) => this.#failQueued(err),
+      report: (err) => this.#report(err),
+      emit: (event, info) => this.emit(event, info),
+      holdOf: (id) => this.#pending.get(id)?.hold,
+      changed: () => {
+        this.#maybeDrain();
+        this.#closed?.();
       },
-      get currentUsage() {
-        return pool.#usageOf(pw);
-      },
-      get isRunningAbortableTask() {
-        return false;
-      },
-      histogram: null,
-      get terminating() {
-        return pw.gone && !pw.exited;
-      },
-      get destroyed() {
-        return pw.gone;
-      },
+      exited: () => this.#closed?.(),
     };
-  }
-
-  #usageOf(pw) {
-    return pw.gone ? 0 : Math.min(this.#options.concurrentTasksPerWorker, this.#pending.size);
-  }
-
-  /**
-   * A Worker ended without being asked to (a crash, `process.exit()` in a task, an uncaught
-   * error, out of memory). Only its own tasks fail; it is replaced.
-   */
-  #onWorkerFailed(pw, err, fromExit) {
-    if (pw.gone) return;
-    const lost = this.#forgetWorker(pw);
-    for (const id of lost) this.#settle(id, err, undefined);
-    if (lost.length === 0 && !fromExit) this.#report(err);
-    this.emit('workerDestroy', pw.info);
-    if (!pw.online) {
-      // It never started (bad execArgv, resourceLimits too small, ...): do not start another
-      // over and over; the tasks waiting fail with the reason, the next run() tries again.
-      this.#bootFailed = true;
-      if ([...this.#workers.values()].every((w) => !w.online)) this.#failQueued(err);
-    }
-    this.#ensureWorkers();
-    this.#maybeDrain();
-    this.#closed?.();
-  }
-
-  /** The pool no longer counts on `pw`; returns the ids of the tasks it was running. */
-  #forgetWorker(pw) {
-    pw.gone = true;
-    this.#workers.delete(pw.slot);
-    const lost = this.#native.workerGone(pw.slot);
-    pw.port.close();
-    // It may have been the Worker picked to take some queued tasks: pick others.
-    for (const slot of this.#native.wakeForQueued()) this.#workers.get(slot)?.wake();
-    return lost;
-  }
-
-  /** Stops a Worker on purpose; its running tasks fail with `err`. */
-  #removeWorker(pw, err) {
-    if (pw.gone) return pw.exitPromise;
-    for (const id of this.#forgetWorker(pw)) this.#settle(id, err, undefined);
-    pw.exitPromise = pw.worker.terminate();
-    this.emit('workerDestroy', pw.info);
-    return pw.exitPromise;
   }
 
   #failQueued(err) {
     for (const id of this.#native.cancelQueued()) this.#settle(id, err, undefined);
-  }
-
-  #onPortMessage(pw, message) {
-    if (message.pull !== undefined) {
-      const hold = this.#pending.get(message.pull)?.hold;
-      if (!hold) return;
-      try {
-        pw.port.postMessage({ id: message.pull, task: hold.value }, hold.transferList ?? []);
-      } catch (err) {
-        pw.port.postMessage({ id: message.pull, error: ser.errorRecord(cloneError(err)) });
-      }
-      hold.value = undefined;
-      return;
-    }
-    pw.results.set(message.id, message.result);
-  }
-
-  /** Retires Workers above minThreads once they have been idle for idleTimeout. */
-  #scheduleIdleCheck() {
-    const { idleTimeout, minThreads } = this.#options;
-    if (this.#idleTimer !== null || idleTimeout === Infinity || this.#workers.size <= minThreads) return;
-    this.#idleTimer = setTimeout(() => {
-      this.#idleTimer = null;
-      this.#retireIdle();
-    }, idleTimeout).unref();
-  }
-
-  #retireIdle() {
-    if (this.#destroying !== null) return;
-    const { idleTimeout, minThreads } = this.#options;
-    // With tasks waiting, no Worker is idle for long: look again later.
-    let next = this.#native.queued > 0 ? idleTimeout : Infinity;
-    for (const pw of next === Infinity ? [...this.#workers.values()].reverse() : []) {
-      if (this.#workers.size <= minThreads) break;
-      const left = this.#native.retireIfIdle(pw.slot, idleTimeout);
-      // A busy Worker (or one caught between two looks at the queue) is looked at again after
-      // idleTimeout: no later completion has to come along to re-arm the check.
-      if (left < 0) this.#removeWorker(pw, null);
-      else next = Math.min(next, left === Infinity ? idleTimeout : left);
-    }
-    if (next !== Infinity && this.#workers.size > minThreads) {
-      this.#idleTimer = setTimeout(() => {
-        this.#idleTimer = null;
-        this.#retireIdle();
-      }, Math.ceil(next)).unref();
-    }
   }
 
   /** An error with no task to reject: 'error' if someone listens, else a warning (never a crash). */
@@ -478,13 +327,11 @@ class WorkerPool extends EventEmitter {
   #destroy() {
     if (this.#destroying !== null) return this.#destroying;
     this.#destroying = (async () => {
-      clearTimeout(this.#idleTimer);
-      this.#idleTimer = null;
       const err = errors.poolDestroyed();
       this.#failQueued(err);
-      const exits = [...this.#workers.values()].map((pw) => this.#removeWorker(pw, err));
+      const exits = this.#workers.removeAll(err);
       for (const id of this.#pending.ids()) this.#settle(id, err, undefined);
-      await Promise.allSettled(exits);
+      await exits;
       this.#native.close();
     })();
     return this.#destroying;
@@ -511,7 +358,7 @@ class WorkerPool extends EventEmitter {
 
   /** The pool's `Worker` objects. */
   get threads() {
-    return [...this.#workers.values()].map((pw) => pw.worker);
+    return this.#workers.threads();
   }
 
   /** Tasks waiting for a Worker. */
@@ -537,19 +384,7 @@ class WorkerPool extends EventEmitter {
 
   /** Piscina 5's `histogram`: `{ runTime, waitTime, resetRunTime(), resetWaitTime() }`. */
   get histogram() {
-    if (this.#histogramView === null) {
-      const h = this.#histograms;
-      this.#histogramView = {
-        get runTime() {
-          return h?.runTime;
-        },
-        get waitTime() {
-          return h?.waitTime;
-        },
-        resetRunTime: () => h?.resetRunTime(),
-        resetWaitTime: () => h?.resetWaitTime(),
-      };
-    }
+    this.#histogramView ??= histogramView(this.#histograms);
     return this.#histogramView;
   }
 
@@ -568,36 +403,8 @@ class WorkerPool extends EventEmitter {
     return this.#needsDrain;
   }
 
-  // ----- statics (Piscina's) ---------------------------------------------------------------
-
-  /** True inside a WorkerPool Worker. */
-  static get isWorkerThread() {
-    return common.state.isWorkerThread;
-  }
-
-  /** The pool's `workerData`, inside a WorkerPool Worker. */
-  static get workerData() {
-    return common.state.workerData;
-  }
-
   static get WorkerPool() {
     return WorkerPool;
-  }
-
-  static move(value) {
-    return common.move(value);
-  }
-
-  static get transferableSymbol() {
-    return common.kTransferable;
-  }
-
-  static get valueSymbol() {
-    return common.kValue;
-  }
-
-  static get queueOptionsSymbol() {
-    return common.kQueueOptions;
   }
 }
 

@@ -2,8 +2,8 @@
 
 /**
  * One Worker of a WorkerPool, seen from the owner: starts it (the task-side runtime, with the
- * user's `workerData`), hands it the startup message and the private port, and forwards its
- * events. The Worker never holds the owner's event loop open: the pool's native completion
+ * user's `workerData`), then, once the pool gave it a slot, hands it the startup message and
+ * the private port, and forwards its events. The Worker never holds the owner's event loop open: the pool's native completion
  * callback does that while tasks are in flight.
  * @module native-parallel/lib/worker-pool/pool-worker
  */
@@ -12,6 +12,8 @@ const path = require('node:path');
 const { Worker, MessageChannel, receiveMessageOnPort } = require('node:worker_threads');
 const { kStartup } = require('./common');
 const { binaryPath } = require('../native');
+const { errorRecord } = require('./serialize');
+const { cloneError } = require('./submit');
 
 const RUNTIME = path.join(__dirname, 'runtime.js');
 
@@ -24,11 +26,10 @@ class PoolWorker {
   results = new Map();
 
   /**
-   * @param {{ slot: number, pool: number, route: number, options: Record<string, any>,
-   *   onPortMessage: (pw: PoolWorker, message: any) => void }} init
+   * Starts the Worker's thread; it waits for `attach()` before it takes tasks.
+   * @param {Record<string, any>} options the pool's
    */
-  constructor({ slot, pool, route, options, onPortMessage }) {
-    this.slot = slot;
+  constructor(options) {
     /** This Worker's own wake word (a cache line of its own): bumped and notified to wake it. */
     this.wakeWord = new Int32Array(new SharedArrayBuffer(64), 0, 1);
     this.worker = new Worker(RUNTIME, {
@@ -41,14 +42,29 @@ class PoolWorker {
     });
     const { port1, port2 } = new MessageChannel();
     this.port = port1;
-    this.onPortMessage = onPortMessage;
-    port1.on('message', (message) => onPortMessage(this, message));
+    this.#peerPort = port2;
+    port1.on('message', (message) => this.#receive(message));
     port1.unref();
-    const startup = { addon: binaryPath(), pool, slot, wake: this.wakeWord, route, concurrency: options.concurrentTasksPerWorker, spinMicros: options.spinMicros, port: port2 };
-    this.worker.postMessage({ [kStartup]: startup }, [port2]);
     this.worker.once('online', () => {
       this.online = true;
     });
+  }
+
+  /** The Worker's end of the private port, until `attach()` hands it over. */
+  #peerPort;
+
+  /**
+   * Gives the Worker its slot in the native pool: the startup message it waits for.
+   * @param {{ slot: number, pool: number, route: number, options: Record<string, any>,
+   *   holdOf: (id: number) => { value: any, transferList?: any[] } | null | undefined }} init
+   */
+  attach({ slot, pool, route, options, holdOf }) {
+    this.slot = slot;
+    this.holdOf = holdOf;
+    const port = this.#peerPort;
+    this.#peerPort = null;
+    const startup = { addon: binaryPath(), pool, slot, wake: this.wakeWord, route, concurrency: options.concurrentTasksPerWorker, spinMicros: options.spinMicros, port };
+    this.worker.postMessage({ [kStartup]: startup }, [port]);
   }
 
   /** Lets the process exit while this Worker lives (call after adding every listener). */
@@ -82,8 +98,27 @@ class PoolWorker {
       }
       const entry = receiveMessageOnPort(this.port);
       if (entry === undefined) return { found: false };
-      this.onPortMessage(this, entry.message);
+      this.#receive(entry.message);
     }
+  }
+
+  /**
+   * A message on the port: the Worker asks for a task's value (one that holds a
+   * SharedArrayBuffer or moves values), or sends a result that bytes could not carry.
+   */
+  #receive(message) {
+    if (message.pull !== undefined) {
+      const hold = this.holdOf(message.pull);
+      if (!hold) return;
+      try {
+        this.port.postMessage({ id: message.pull, task: hold.value }, hold.transferList ?? []);
+      } catch (err) {
+        this.port.postMessage({ id: message.pull, error: errorRecord(cloneError(err)) });
+      }
+      hold.value = undefined;
+      return;
+    }
+    this.results.set(message.id, message.result);
   }
 
   /** Stops the Worker; resolves once it exited. */

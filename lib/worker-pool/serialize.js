@@ -12,7 +12,6 @@
  * @module native-parallel/lib/worker-pool/serialize
  */
 
-const v8 = require('node:v8');
 const { types } = require('node:util');
 
 /**
@@ -60,55 +59,69 @@ function tagOf(view) {
   return i;
 }
 
-class TaskSerializer extends v8.Serializer {
-  constructor() {
-    super();
-    this._setTreatArrayBufferViewsAsHostObjects(true);
-    /** Views over SharedMemory written by reference (the caller pins their memory). */
-    this.sharedViews = [];
-  }
+/**
+ * The v8 serializer and deserializer this format uses, made on first use: `node:v8` and these
+ * classes cost a starting Worker about a millisecond, and a pool whose tasks and results are
+ * primitives never needs them (see the compact form below).
+ */
+let codec = null;
+function v8Codec() {
+  if (codec !== null) return codec;
+  const v8 = require('node:v8');
 
-  _getSharedArrayBufferId() {
-    throw NEEDS_PORT;
-  }
+  class TaskSerializer extends v8.Serializer {
+    constructor() {
+      super();
+      this._setTreatArrayBufferViewsAsHostObjects(true);
+      /** Views over SharedMemory written by reference (the caller pins their memory). */
+      this.sharedViews = [];
+    }
 
-  /** @param {ArrayBufferView} view */
-  _writeHostObject(view) {
-    if (types.isSharedArrayBuffer(view.buffer)) throw NEEDS_PORT;
-    const tag = tagOf(view);
-    if (tag < 0) throw new Error(`Unserializable host object: ${Object.prototype.toString.call(view)}`);
-    const owner = loadedSharedMemory()?.sharedMemoryOf(view);
-    if (owner !== undefined) {
-      this.sharedViews.push({ view });
-      this.writeUint32(SHARED_MEMORY_TAG);
+    _getSharedArrayBufferId() {
+      throw NEEDS_PORT;
+    }
+
+    /** @param {ArrayBufferView} view */
+    _writeHostObject(view) {
+      if (types.isSharedArrayBuffer(view.buffer)) throw NEEDS_PORT;
+      const tag = tagOf(view);
+      if (tag < 0) throw new Error(`Unserializable host object: ${Object.prototype.toString.call(view)}`);
+      const owner = loadedSharedMemory()?.sharedMemoryOf(view);
+      if (owner !== undefined) {
+        this.sharedViews.push({ view });
+        this.writeUint32(SHARED_MEMORY_TAG);
+        this.writeUint32(tag);
+        this.writeDouble(owner[sharedMemory().kId]);
+        this.writeDouble(view.byteOffset);
+        this.writeDouble(view.byteLength);
+        return;
+      }
       this.writeUint32(tag);
-      this.writeDouble(owner[sharedMemory().kId]);
-      this.writeDouble(view.byteOffset);
-      this.writeDouble(view.byteLength);
-      return;
+      this.writeUint32(view.byteLength);
+      this.writeRawBytes(new Uint8Array(view.buffer, view.byteOffset, view.byteLength));
     }
-    this.writeUint32(tag);
-    this.writeUint32(view.byteLength);
-    this.writeRawBytes(new Uint8Array(view.buffer, view.byteOffset, view.byteLength));
   }
-}
 
-class TaskDeserializer extends v8.Deserializer {
-  _readHostObject() {
-    let tag = this.readUint32();
-    if (tag === SHARED_MEMORY_TAG) {
-      tag = this.readUint32();
-      const id = this.readDouble();
-      const byteOffset = this.readDouble();
-      const byteLength = this.readDouble();
-      return makeView(tag, sharedMemory().adoptSegment(id), byteOffset, byteLength);
+  class TaskDeserializer extends v8.Deserializer {
+    _readHostObject() {
+      let tag = this.readUint32();
+      if (tag === SHARED_MEMORY_TAG) {
+        tag = this.readUint32();
+        const id = this.readDouble();
+        const byteOffset = this.readDouble();
+        const byteLength = this.readDouble();
+        return makeView(tag, sharedMemory().adoptSegment(id), byteOffset, byteLength);
+      }
+      const byteLength = this.readUint32();
+      const at = this._readRawBytes(byteLength);
+      const own = new ArrayBuffer(byteLength);
+      new Uint8Array(own).set(new Uint8Array(this.buffer.buffer, this.buffer.byteOffset + at, byteLength));
+      return makeView(tag, own, 0, byteLength);
     }
-    const byteLength = this.readUint32();
-    const at = this._readRawBytes(byteLength);
-    const own = new ArrayBuffer(byteLength);
-    new Uint8Array(own).set(new Uint8Array(this.buffer.buffer, this.buffer.byteOffset + at, byteLength));
-    return makeView(tag, own, 0, byteLength);
   }
+
+  codec = { v8, TaskSerializer, TaskDeserializer };
+  return codec;
 }
 
 function makeView(tag, buffer, byteOffset, byteLength) {
@@ -184,7 +197,7 @@ function serialize(value) {
       break;
     default:
   }
-  const ser = new TaskSerializer();
+  const ser = new (v8Codec().TaskSerializer)();
   ser.writeHeader();
   ser.writeValue(value);
   return { bytes: ser.releaseBuffer(), sharedViews: ser.sharedViews };
@@ -211,7 +224,7 @@ function deserialize(bytes) {
     case RAW_STRING:
       return Buffer.from(bytes.buffer, bytes.byteOffset + 1, bytes.byteLength - 1).toString();
     default: {
-      const des = new TaskDeserializer(bytes);
+      const des = new (v8Codec().TaskDeserializer)(bytes);
       des.readHeader();
       return des.readValue();
     }
@@ -279,7 +292,7 @@ function errorRecord(err) {
     if (key === 'stack' || key === 'message') continue;
     const value = /** @type {any} */ (err)[key];
     try {
-      v8.serialize(value);
+      v8Codec().v8.serialize(value);
       props[key] = value;
     } catch {
       props[key] = String(value);
